@@ -1,0 +1,41 @@
+# The two commands that matter: `make demo` and `make test`. Everything is installed into .venv.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export NEWRETAIL_HOME ?= $(CURDIR)/.newretail
+
+.PHONY: install demo test lint format bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[spark,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/newretail demo
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+# pytest exits 5 when it collected no test; make treats that like any failure.
+test: lint
+	$(BIN)/pytest -p no:cacheprovider tests
+
+bench: install
+	$(BIN)/python bench/pipeline.py
+
+docs: install
+	$(BIN)/newretail docs --out docs/data-model.md
+
+clean:
+	rm -rf $(VENV) .newretail .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""Typed errors with stable codes; the CLI maps them to one line and exit 2, the API to problem+json."""
+
+from __future__ import annotations
+
+
+class NewRetailError(Exception):
+    """An error a user can act on.
+
+    ``code`` is stable (clients and tests match on it); ``field`` names the offending input field and
+    ``position`` where in a file or body it was found.
+    """
+
+    http_status = 400
+
+    def __init__(
+        self, code: str, message: str, *, field: str | None = None, position: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.position = position
+
+    def __str__(self) -> str:
+        where = self.position or self.field
+        return f"{self.message} ({where})" if where else self.message
+
+
+class InvalidInput(NewRetailError):
+    """The request or file is malformed; nothing was changed."""
+
+    http_status = 422
+
+
+class NotFound(NewRetailError):
+    http_status = 404
+
+
+class Conflict(NewRetailError):
+    http_status = 409
+
+
+class NoData(NewRetailError):
+    """The request is well-formed but selects nothing (e.g. a date range with no partitions)."""
+
+    http_status = 404

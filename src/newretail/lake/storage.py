@@ -1,0 +1,142 @@
+"""The lake on disk: Hive-partitioned Parquet, one file per partition, each swapped in atomically.
+
+Layout: ``<root>/<layer>/<table>/<col>=<value>/.../data.parquet``. A partition is always exactly one
+file, written beside its final name and moved into place with ``os.replace``, so a reader (DuckDB,
+Spark, pyarrow) sees either the old partition or the new one, never a half-written one; a writer
+killed midway leaves only a hidden temporary file, which the next writer removes. Partition columns
+live in the path, not in the file (the Hive convention every engine reads).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+Layer = Literal["ods", "dwd", "dws", "ads", "quarantine"]
+LAYERS: tuple[Layer, ...] = ("ods", "dwd", "dws", "ads", "quarantine")
+DATA_FILE = "data.parquet"
+_TMP_PREFIX = ".tmp-"
+
+PartitionValue = str | dt.date
+Partition = Mapping[str, PartitionValue]
+
+
+def _fmt(value: PartitionValue) -> str:
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    if not text or "/" in text or "=" in text or text.startswith("."):
+        raise ValueError(f"unusable partition value {value!r}")
+    return text
+
+
+class Lake:
+    """A Parquet lake rooted at ``root``; one writer at a time (see :meth:`writer`)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # -- paths ---------------------------------------------------------------------------------
+    def table_dir(self, layer: Layer, table: str) -> Path:
+        return self.root / layer / table
+
+    def partition_dir(self, layer: Layer, table: str, partition: Partition) -> Path:
+        path = self.table_dir(layer, table)
+        for column, value in partition.items():
+            path = path / f"{column}={_fmt(value)}"
+        return path
+
+    def partition_file(self, layer: Layer, table: str, partition: Partition) -> Path:
+        return self.partition_dir(layer, table, partition) / DATA_FILE
+
+    # -- listing -------------------------------------------------------------------------------
+    def files(self, layer: Layer, table: str) -> list[Path]:
+        """Every partition file of a table, sorted by path (so reads are deterministic)."""
+        root = self.table_dir(layer, table)
+        if not root.exists():
+            return []
+        return sorted(root.rglob(DATA_FILE))
+
+    def partitions(self, layer: Layer, table: str) -> list[dict[str, str]]:
+        """The partition values of every partition of a table, as strings, in path order."""
+        root = self.table_dir(layer, table)
+        out = []
+        for file in self.files(layer, table):
+            parts = file.parent.relative_to(root).parts
+            out.append(dict(part.split("=", 1) for part in parts))
+        return out
+
+    def exists(self, layer: Layer, table: str, partition: Partition) -> bool:
+        return self.partition_file(layer, table, partition).exists()
+
+    # -- reading and writing ---------------------------------------------------------------------
+    def read_partition(
+        self, layer: Layer, table: str, partition: Partition, schema: pa.Schema | None = None
+    ) -> pa.Table:
+        """One partition as an Arrow table, partition columns dropped (they are in the path)."""
+        return pq.read_table(self.partition_file(layer, table, partition), schema=schema)
+
+    def write_partition(
+        self, layer: Layer, table: str, partition: Partition, data: pa.Table
+    ) -> Path:
+        """Replace one partition with ``data`` atomically and durably.
+
+        Partition columns present in ``data`` are dropped: their value is the path's.
+        """
+        directory = self.partition_dir(layer, table, partition)
+        directory.mkdir(parents=True, exist_ok=True)
+        keep = [name for name in data.column_names if name not in partition]
+        data = data.select(keep)
+        final = directory / DATA_FILE
+        tmp = directory / f"{_TMP_PREFIX}{uuid.uuid4().hex}.parquet"
+        try:
+            with tmp.open("wb") as handle:
+                pq.write_table(data, handle, compression="zstd", row_group_size=256_000)
+                handle.flush()
+                os.fsync(handle.fileno())
+            tmp.replace(final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(directory)
+        return final
+
+    def delete_partition(self, layer: Layer, table: str, partition: Partition) -> None:
+        file = self.partition_file(layer, table, partition)
+        file.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            file.parent.rmdir()
+
+    def leftover_temporaries(self) -> list[Path]:
+        """Temporary files a killed writer left behind (never visible to readers)."""
+        if not self.root.exists():
+            return []
+        return sorted(p for p in self.root.rglob(f"{_TMP_PREFIX}*") if p.is_file())
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[None]:
+        """Hold the lake's single-writer lock; on entry, sweep what a killed writer left."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".writer.lock").open("a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                for leftover in self.leftover_temporaries():
+                    leftover.unlink(missing_ok=True)
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
