@@ -10,7 +10,7 @@ export NEWRETAIL_HOME ?= $(CURDIR)/.newretail
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[spark,dev]"
+	$(BIN)/pip install --quiet -e ".[spark,postgres,redis,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

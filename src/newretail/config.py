@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Engine = Literal["duckdb", "spark"]
@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     engine: Engine = "duckdb"
     secret_key: SecretStr | None = None
     demo: bool = False
+    # The OLTP store; None means a SQLite file in NEWRETAIL_HOME. Secret: a server URL holds a password.
+    database_url: SecretStr | None = None
+    session_max_age_minutes: int = Field(default=12 * 60, gt=0)
+    session_idle_minutes: int = Field(default=30, gt=0)
+    # Redis for the event stream, dedupe and real-time counters; unset means the embedded twins.
+    redis_url: str | None = None
 
     @property
     def lake_dir(self) -> Path:
@@ -29,6 +35,10 @@ class Settings(BaseSettings):
     @property
     def key_file(self) -> Path:
         return self.home / "secret.key"
+
+    @property
+    def oltp_file(self) -> Path:
+        return self.home / "oltp.sqlite3"
 
 
 @lru_cache(maxsize=1)

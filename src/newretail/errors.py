@@ -44,3 +44,15 @@ class NoData(NewRetailError):
     """The request is well-formed but selects nothing (e.g. a date range with no partitions)."""
 
     http_status = 404
+
+
+class Unauthorized(NewRetailError):
+    """No valid credentials were presented (or they expired or were revoked)."""
+
+    http_status = 401
+
+
+class Forbidden(NewRetailError):
+    """The caller is known but its role or store scope does not allow the action."""
+
+    http_status = 403

@@ -15,17 +15,15 @@ CANONICAL: tuple[TableSpec, ...] = (
     *stock.TABLES,
     *operations.TABLES,
 )
-# Derived layers register their tables here too, so lookups and docs cover every layer.
-ALL_TABLES: tuple[TableSpec, ...] = CANONICAL
-_BY_NAME = {spec.name: spec for spec in ALL_TABLES}
+_BY_NAME = {spec.name: spec for spec in CANONICAL}
 
 
 def table(name: str) -> TableSpec:
-    """The canonical table called ``name``."""
+    """The canonical table called ``name`` (DWD and DWS tables: ``model.dwd``, ``model.dws``)."""
     try:
         return _BY_NAME[name]
     except KeyError:
         raise NotFound("model.unknown_table", f"no canonical table named {name!r}") from None
 
 
-__all__ = ["ALL_TABLES", "CANONICAL", "TableSpec", "col", "description_of", "table"]
+__all__ = ["CANONICAL", "TableSpec", "col", "description_of", "table"]

@@ -1,0 +1,77 @@
+"""The application factory: routers, problem+json errors, and a lifespan that opens the runtime.
+
+``newretail serve`` runs :func:`app_from_env` under uvicorn; tests call :func:`create_app` with their
+own settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import newretail
+from newretail.api import problems
+from newretail.api.routers import audit, health, intake, keys, me, people, stores, users
+from newretail.api.runtime import DEFAULT_STREAM_PREFIX, open_runtime
+from newretail.config import Settings, get_settings
+
+_DESCRIPTION = """The newretail HTTP API.
+
+* `/v1/*`: Segment-compatible event intake, authenticated by a source's write key (HTTP Basic).
+* `/api/v1/*`: everything else, with a user API key (`Authorization: Bearer nru_…`) or a console
+  session cookie (plus `X-CSRF-Token` on writes). Mutating calls honour `Idempotency-Key`.
+
+Errors are `application/problem+json` with a stable `code`; field errors name the field path.
+"""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    stream_prefix: str = DEFAULT_STREAM_PREFIX,
+    flush_in_background: bool = True,
+) -> FastAPI:
+    """The API (and the console, when installed) over ``settings``.
+
+    Startup refuses an un-migrated or unreachable database with ``DatabaseNotReady``.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = open_runtime(settings, stream_prefix=stream_prefix, flush=flush_in_background)
+        # The console's dependencies read these three from app.state.
+        app.state.runtime = runtime
+        app.state.settings = settings
+        app.state.engine = runtime.engine
+        app.state.lake = runtime.lake
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(
+        title="newretail",
+        version=newretail.__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    problems.install(app)
+    for module in (health, intake, people, users, keys, audit, me, stores):
+        app.include_router(module.router)
+    _mount_console(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app over the process's settings (NEWRETAIL_* variables): uvicorn's factory."""
+    return create_app(get_settings())
+
+
+def _mount_console(app: FastAPI) -> None:
+    from newretail.web import routes
+
+    app.include_router(routes.router)
+    routes.mount_static(app)

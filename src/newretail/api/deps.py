@@ -1,0 +1,112 @@
+"""The dependencies every router shares, as ``Annotated`` aliases: the process's runtime, the clock,
+a transactional connection, the calling user and a source's write key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBasic, HTTPBearer
+from fastapi.security import HTTPBasicCredentials as BasicCredentials
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+
+from newretail.api.runtime import Runtime
+from newretail.errors import Unauthorized
+from newretail.security import (
+    Principal,
+    SessionPolicy,
+    SourceWriter,
+    authenticate_user_key,
+    check_csrf,
+    resolve_session,
+)
+
+SESSION_COOKIE = "newretail_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_bearer = HTTPBearer(auto_error=False, description="A user API key: `Authorization: Bearer nru_…`")
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="The console's session cookie"
+)
+_basic = HTTPBasic(
+    auto_error=False, description="A source's write key as the user name, empty password"
+)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_now() -> dt.datetime:
+    """The wall clock, read here at the edge (tests override this dependency)."""
+    return dt.datetime.now(dt.UTC)
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Now = Annotated[dt.datetime, Depends(get_now)]
+
+
+def get_principal(
+    request: Request,
+    runtime: RuntimeDep,
+    now: Now,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session_token: Annotated[str | None, Depends(_cookie)],
+) -> Principal:
+    """The user behind a bearer API key or a console session cookie (with its CSRF header on writes).
+
+    Authentication commits on its own: a key's recorded use stands even if the call then fails.
+    """
+    if bearer is not None:
+        with runtime.engine.begin() as conn:
+            return authenticate_user_key(conn, bearer.credentials, now=now)
+    if session_token:
+        policy = SessionPolicy.from_settings(runtime.settings)
+        with runtime.engine.begin() as conn:
+            session = resolve_session(conn, session_token, now=now, policy=policy)
+        if request.method not in SAFE_METHODS:
+            check_csrf(session_token, request.headers.get(CSRF_HEADER))
+        return session.principal
+    raise Unauthorized(
+        "auth.missing_credentials", "send a user API key as `Authorization: Bearer <key>`"
+    )
+
+
+async def get_source_writer(
+    runtime: RuntimeDep,
+    now: Now,
+    credentials: Annotated[BasicCredentials | None, Depends(_basic)],
+) -> SourceWriter:
+    """The source a write key sends for: HTTP Basic, key as the user name, as Segment's SDKs send it.
+
+    Checks are remembered for a few seconds (see :mod:`newretail.api.writekeys`)."""
+    if credentials is None or not credentials.username:
+        raise Unauthorized(
+            "auth.missing_write_key", "send the write key as the HTTP Basic user name"
+        )
+    known = runtime.write_keys.cached(credentials.username)
+    if known is not None:
+        return known
+    return await run_in_threadpool(runtime.write_keys.authenticate, credentials.username, now=now)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+CurrentSource = Annotated[SourceWriter, Depends(get_source_writer)]
+
+
+def get_conn(runtime: RuntimeDep, _caller: CurrentPrincipal) -> Iterator[Connection]:
+    """One transaction for the handler: committed before the response is sent, rolled back on error.
+
+    It opens after authentication has committed, never around it (on SQLite the two would be two
+    writers waiting on each other).
+    """
+    with runtime.engine.begin() as conn:
+        yield conn
+
+
+DbConn = Annotated[Connection, Depends(get_conn, scope="function")]

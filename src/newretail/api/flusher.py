@@ -1,0 +1,103 @@
+"""The background flusher: stream → lake ODS in micro-batches every couple of seconds, in a thread.
+
+Several server processes may share one stream (Redis): each runs this thread, but only the one holding
+the flusher lock (a ``flock`` on a file in NEWRETAIL_HOME) flushes; the others wait to take over if it
+dies. The consumer group would keep two flushers correct anyway; the lock keeps them from racing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import socket
+import threading
+from pathlib import Path
+from typing import IO
+
+from newretail.errors import NewRetailError
+from newretail.ingest.events import flush_once
+from newretail.lake import Lake
+from newretail.stream import EventLog
+
+log = logging.getLogger("newretail.api.flusher")
+
+INTERVAL_SECONDS = 2.0
+# Entries per micro-batch: each one rewrites the partitions it touches, so fewer, larger is cheaper.
+BATCH = 50_000
+
+
+class BackgroundFlusher:
+    """A daemon thread that flushes ``log`` into ``lake`` until :meth:`stop`, which drains once more."""
+
+    def __init__(
+        self, *, log: EventLog, lake: Lake, lock_path: Path, interval: float = INTERVAL_SECONDS
+    ) -> None:
+        self._log = log
+        self._lake = lake
+        self._lock_path = lock_path
+        self._interval = interval
+        self._consumer = f"api-{socket.gethostname()}-{os.getpid()}"
+        self._stopping = threading.Event()
+        self._lock_file: IO[str] | None = None
+        self._thread = threading.Thread(target=self._run, name="newretail-flusher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread, then (if this process is the flusher) flush what is left."""
+        self._stopping.set()
+        self._thread.join()
+        try:
+            if self._lead():
+                self.drain()
+        finally:
+            self._release()
+
+    def drain(self, *, until_empty: bool = True) -> int:
+        """Flush micro-batches until the stream has nothing new (or, unless ``until_empty``, until
+        :meth:`stop` is called); return the entries flushed."""
+        total = 0
+        while True:
+            result = flush_once(
+                log=self._log, lake=self._lake, consumer=self._consumer, count=BATCH
+            )
+            total += result.entries
+            if result.entries < BATCH or (self._stopping.is_set() and not until_empty):
+                break
+        self._log.trim()
+        return total
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._interval):
+            if not self._lead():
+                continue
+            try:
+                self.drain(until_empty=False)
+            except NewRetailError as error:  # the stream is down: retry on the next tick
+                log.warning("flush failed: %s", error)
+            except Exception:
+                log.exception("flush failed")
+
+    def _lead(self) -> bool:
+        if self._lock_file is not None:
+            return True
+        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self._lock_path.open("a")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._lock_file = handle
+        return True
+
+    def _release(self) -> None:
+        if self._lock_file is None:
+            return
+        with contextlib.suppress(OSError):
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+        self._lock_file.close()
+        self._lock_file = None

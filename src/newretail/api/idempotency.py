@@ -1,0 +1,89 @@
+"""The ``Idempotency-Key`` header on mutating calls: claim the key, do the work and store the response
+in the handler's one transaction, so a retry replays the response and never acts twice.
+
+Stored responses are encrypted with the platform key: some (a new user's password, a new API key) hold
+a secret that is shown once and must not sit in the database in clear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import Connection
+
+from newretail.oltp import idempotency
+from newretail.security import Principal
+from newretail.security.pii import PiiProtector
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+_JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    """The request's key (None when the client sent none) and what makes it the same request."""
+
+    key: str | None
+    fingerprint: str
+
+
+async def get_idempotent_request(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Retry-safe: the same key and request replays the first response.",
+        ),
+    ] = None,
+) -> IdempotentRequest:
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    body = await request.body()
+    fingerprint = idempotency.request_fingerprint(method=request.method, path=path, body=body)
+    return IdempotentRequest(key=idempotency_key, fingerprint=fingerprint)
+
+
+IdempotencyKey = Annotated[IdempotentRequest, Depends(get_idempotent_request)]
+
+
+def respond_once(
+    conn: Connection,
+    *,
+    request: IdempotentRequest,
+    principal: Principal,
+    protector: PiiProtector,
+    now: dt.datetime,
+    status_code: int,
+    work: Callable[[], BaseModel | None],
+) -> Response:
+    """Run ``work`` in ``conn``'s transaction and answer with its model, or replay a stored answer.
+
+    Raises ``Conflict`` ``idempotency.key_reused`` when the key came with a different request.
+    """
+    if request.key is None:
+        return _response(status_code, _encode(work()))
+    outcome = idempotency.begin(
+        conn, key=request.key, principal=principal, fingerprint=request.fingerprint, now=now
+    )
+    if isinstance(outcome, idempotency.Replay):
+        body = protector.decrypt(outcome.body).encode()
+        return _response(outcome.status_code, body, replayed=True)
+    body = _encode(work())
+    stored = protector.encrypt(body.decode())
+    idempotency.complete(conn, claim=outcome, status_code=status_code, body=stored, now=now)
+    return _response(status_code, body)
+
+
+def _encode(model: BaseModel | None) -> bytes:
+    return b"" if model is None else model.model_dump_json().encode()
+
+
+def _response(status_code: int, body: bytes, *, replayed: bool = False) -> Response:
+    headers = {REPLAYED_HEADER: "true"} if replayed else None
+    media_type = _JSON if body else None
+    return Response(body, status_code=status_code, media_type=media_type, headers=headers)

@@ -1,0 +1,103 @@
+"""Rich renderings of the reports that domain services return."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from newretail.demo import DemoCredentials
+    from newretail.ingest import IngestReport
+    from newretail.lake import BuildReport, RunRecord
+    from newretail.metrics import ChainSummary
+    from newretail.sim import GenerateReport
+
+
+def print_generate(console: Console, report: GenerateReport, out: Path) -> None:
+    table = Table(title=f"Generated chain in {out}")
+    table.add_column("source file kind")
+    table.add_column("rows", justify="right")
+    for name, rows in sorted(report.rows.items()):
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    console.print(f"ground truth: {sum(report.truth_rows.values()):,} rows in {out / 'truth'}")
+
+
+def print_ingest(console: Console, report: IngestReport) -> None:
+    table = Table(title="Ingest")
+    for column, justify in (
+        ("file kind", "left"),
+        ("files", "right"),
+        ("unchanged", "right"),
+        ("rows", "right"),
+        ("accepted", "right"),
+        ("rejected", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for line in report.by_declaration():
+        table.add_row(
+            line.name,
+            str(line.files),
+            str(line.unchanged),
+            f"{line.rows:,}",
+            f"{line.accepted:,}",
+            f"{line.rejected:,}",
+        )
+    console.print(table)
+    if report.rejected_by_reason:
+        reasons = Table(title="Rejected rows by reason (this run)")
+        reasons.add_column("reason")
+        reasons.add_column("rows", justify="right")
+        for reason, count in sorted(report.rejected_by_reason.items()):
+            reasons.add_row(reason, f"{count:,}")
+        console.print(reasons)
+
+
+def print_build(console: Console, report: BuildReport) -> None:
+    console.print(report.describe())
+
+
+def print_runs(console: Console, runs: Sequence[RunRecord]) -> None:
+    table = Table(title="Runs")
+    for column in (
+        "run",
+        "kind",
+        "engine",
+        "started (UTC)",
+        "seconds",
+        "status",
+        "dates",
+        "partitions",
+    ):
+        table.add_column(column)
+    for run in runs:
+        table.add_row(*run.as_row())
+    console.print(table)
+
+
+def print_summary(console: Console, summary: ChainSummary) -> None:
+    console.print(summary.headline())
+    for block in summary.tables():
+        table = Table(title=block.title)
+        for column in block.columns:
+            table.add_column(column, justify="right" if column != block.columns[0] else "left")
+        for row in block.rows:
+            table.add_row(*row)
+        console.print(table)
+
+
+def print_demo_login(console: Console, credentials: DemoCredentials, *, url: str) -> None:
+    console.print()
+    console.rule("[bold]newretail demo is ready")
+    console.print(f"Console:  {url}/console/   (API docs: {url}/docs)")
+    console.print(f"Login:    {credentials.email}")
+    console.print(f"Password: {credentials.password}")
+    console.print(
+        f"Events:   Segment write key {credentials.write_key} "
+        f"(e.g. analytics.write_key = ..., analytics.host = '{url}')"
+    )
+    console.rule()

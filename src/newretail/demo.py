@@ -1,0 +1,96 @@
+"""The demo: a generated chain, ingested and built, a migrated database with a demo admin and an
+``app`` write key, so ``make demo`` ends with something to log into and send events to.
+
+The demo admin's password and the write key are kept in NEWRETAIL_HOME/demo-credentials.json
+(mode 0600) so that running the demo again prints the same login; nothing outside the demo does this.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from newretail.config import Settings
+from newretail.ingest import IngestReport, ingest
+from newretail.lake import BuildReport, Lake, build
+from newretail.oltp import engine_from_settings, upgrade
+from newretail.progress import Progress
+from newretail.security import (
+    Principal,
+    create_user,
+    create_write_key,
+    generate_password,
+)
+from newretail.sim import SimConfig, generate
+
+DEMO_EMAIL = "admin@demo.newretail"
+DEMO_START = dt.date(2026, 1, 1)
+DEMO_SEED = 7
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    email: str
+    password: str
+    write_key: str
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    generated: bool
+    ingested: IngestReport
+    built: BuildReport
+    credentials: DemoCredentials
+
+
+def prepare_demo(
+    settings: Settings,
+    *,
+    members: int,
+    stores: int,
+    days: int,
+    now: dt.datetime,
+    progress: Progress,
+) -> DemoResult:
+    """Generate the demo chain once, ingest and build it, and make sure the demo login exists."""
+    chain = settings.home / "demo-chain"
+    generated = not (chain / "manifest.json").exists()
+    if generated:
+        config = SimConfig(
+            members=members, stores=stores, days=days, seed=DEMO_SEED, start=DEMO_START
+        )
+        generate(config, out=chain, progress=progress)
+    lake = Lake(settings.lake_dir)
+    ingested = ingest(chain / "sources", lake=lake, settings=settings, progress=progress)
+    built = build(lake=lake, engine=settings.engine, progress=progress)
+    return DemoResult(generated, ingested, built, _credentials(settings, now=now))
+
+
+def _credentials(settings: Settings, *, now: dt.datetime) -> DemoCredentials:
+    path = settings.home / "demo-credentials.json"
+    engine = engine_from_settings(settings)
+    try:
+        upgrade(engine)
+        if path.exists():
+            return DemoCredentials(**json.loads(path.read_text()))
+        password = generate_password()
+        with engine.begin() as conn:
+            actor = Principal.cli()
+            create_user(
+                conn, actor=actor, email=DEMO_EMAIL, role="admin", password=password, now=now
+            )
+            key = create_write_key(conn, actor=actor, source="app", now=now)
+            credentials = DemoCredentials(DEMO_EMAIL, password, key.key)
+            _write_private(path, json.dumps(credentials.__dict__))
+        return credentials
+    finally:
+        engine.dispose()
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)

@@ -1,0 +1,1 @@
+"""One module per revision, applied in order by :func:`newretail.oltp.upgrade`."""

@@ -1,0 +1,90 @@
+"""Roles and the permission matrix: the one place that says which role may do what."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from newretail.errors import InvalidInput
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    MARKETER = "marketer"
+    SUPPLY_PLANNER = "supply_planner"
+    STORE_MANAGER = "store_manager"
+
+
+class Permission(StrEnum):
+    CUSTOMERS_READ = "customers.read"
+    PII_REVEAL = "pii.reveal"
+    AUDIT_READ = "audit.read"
+    USERS_MANAGE = "users.manage"
+    KEYS_MANAGE = "keys.manage"
+    EXPORTS_CREATE = "exports.create"
+    AUDIENCES_READ = "audiences.read"
+    AUDIENCES_WRITE = "audiences.write"
+    CAMPAIGNS_READ = "campaigns.read"
+    CAMPAIGNS_WRITE = "campaigns.write"
+    SUPPLY_READ = "supply.read"
+    SUPPLY_WRITE = "supply.write"
+    STORES_READ = "stores.read"
+    METRICS_READ = "metrics.read"
+
+
+P = Permission
+PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
+    {
+        Role.ADMIN: frozenset(Permission),
+        Role.ANALYST: frozenset(
+            {
+                P.CUSTOMERS_READ,
+                P.EXPORTS_CREATE,
+                P.AUDIENCES_READ,
+                P.CAMPAIGNS_READ,
+                P.SUPPLY_READ,
+                P.STORES_READ,
+                P.METRICS_READ,
+            }
+        ),
+        Role.MARKETER: frozenset(
+            {
+                P.CUSTOMERS_READ,
+                P.EXPORTS_CREATE,
+                P.AUDIENCES_READ,
+                P.AUDIENCES_WRITE,
+                P.CAMPAIGNS_READ,
+                P.CAMPAIGNS_WRITE,
+                P.STORES_READ,
+                P.METRICS_READ,
+            }
+        ),
+        Role.SUPPLY_PLANNER: frozenset(
+            {P.SUPPLY_READ, P.SUPPLY_WRITE, P.STORES_READ, P.METRICS_READ}
+        ),
+        # Everything a store manager reads is further limited to the stores in its scope.
+        Role.STORE_MANAGER: frozenset(
+            {P.CUSTOMERS_READ, P.SUPPLY_READ, P.STORES_READ, P.METRICS_READ}
+        ),
+    }
+)
+
+# Roles whose users see only a list of stores; every other role sees the whole chain.
+STORE_SCOPED_ROLES = frozenset({Role.STORE_MANAGER})
+
+
+def parse_role(text: str) -> Role:
+    """The role named ``text``, or :class:`InvalidInput` ``users.unknown_role``.
+
+    >>> parse_role("analyst")
+    <Role.ANALYST: 'analyst'>
+    """
+    try:
+        return Role(text)
+    except ValueError:
+        known = ", ".join(Role)
+        raise InvalidInput(
+            "users.unknown_role", f"unknown role {text!r}; use one of {known}", field="role"
+        ) from None

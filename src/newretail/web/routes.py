@@ -1,0 +1,25 @@
+"""The console's router (everything under ``/console``) and its static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from newretail.web import audit, auth, overview
+
+STATIC_PATH = "/console/static"
+STATIC_NAME = "console-static"
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+router.include_router(auth.router)
+router.include_router(overview.router)
+router.include_router(audit.router)
+
+
+def mount_static(app: FastAPI) -> None:
+    """Serve the console's CSS, JS and vendored ECharts/htmx from the package (works offline)."""
+    app.mount(
+        STATIC_PATH, StaticFiles(directory=Path(__file__).parent / "static"), name=STATIC_NAME
+    )

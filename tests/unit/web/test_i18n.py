@@ -1,0 +1,79 @@
+"""The catalogues agree on their keys, every key the templates and views use exists, and the
+language is chosen from the switch, then the browser, then Chinese."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from newretail.security import Action, Role
+from newretail.web.i18n import LANGUAGES, catalogue, pick_language, translate
+from newretail.web.overview import DEFINITIONS
+from newretail.web.overview_view import CHANNEL_ORDER
+from newretail.web.render import NAV
+
+WEB = Path(__file__).parents[3] / "src" / "newretail" / "web"
+# Keys the Python code passes to templates or builds from a value.
+DYNAMIC = (
+    [f"nav.{item.key}" for item in NAV]
+    + [f"role.{role}" for role in Role]
+    + [f"action.{action}" for action in Action]
+    + [f"kpi.{key}" for key in DEFINITIONS]
+    + [f"def.{key}" for key in DEFINITIONS]
+    + [f"channel.{channel}" for channel in CHANNEL_ORDER]
+    + ["auth.failed", "auth.form_expired", "error.forbidden", "error.csrf"]
+    + ["audit.bad_date", "audit.bad_range", "chart.orders", "chart.sales_in"]
+)
+
+
+def test_the_catalogues_have_the_same_keys() -> None:
+    assert set(catalogue("zh-CN")) == set(catalogue("en"))
+
+
+def test_every_key_in_the_templates_exists() -> None:
+    used = set()
+    for template in (WEB / "templates").glob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_.-]+)["']\s*[,)]""", template.read_text()))
+    assert used, "no t() calls found"
+    for language in LANGUAGES:
+        assert used - set(catalogue(language)) == set()
+
+
+@pytest.mark.parametrize("key", DYNAMIC)
+def test_every_key_built_in_code_exists(key: str) -> None:
+    for language in LANGUAGES:
+        assert key in catalogue(language)
+
+
+def test_placeholders_agree_between_languages() -> None:
+    for key, english in catalogue("en").items():
+        assert set(re.findall(r"{(\w+)}", english)) == set(
+            re.findall(r"{(\w+)}", catalogue("zh-CN")[key])
+        ), key
+
+
+@pytest.mark.parametrize(
+    ("cookie", "header", "expected"),
+    [
+        ("en", "zh-CN", "en"),
+        ("zh-CN", "en-US", "zh-CN"),
+        (None, "en-US,en;q=0.9", "en"),
+        (None, "zh-TW,zh;q=0.9,en;q=0.8", "zh-CN"),
+        (None, "fr-FR, en;q=0.5", "en"),
+        (None, "en;q=0.2, zh;q=0.8", "zh-CN"),
+        (None, "fr-FR", "zh-CN"),
+        ("xx", None, "zh-CN"),
+        (None, "en;q=abc", "zh-CN"),
+    ],
+)
+def test_the_language_is_picked_in_order(
+    cookie: str | None, header: str | None, expected: str
+) -> None:
+    assert pick_language(cookie, header) == expected
+
+
+def test_placeholders_are_filled() -> None:
+    assert translate("en", "chart.orders", count="1,024") == "1,024 orders"
+    assert translate("zh-CN", "chart.orders", count="3") == "3 单"
