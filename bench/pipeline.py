@@ -71,7 +71,7 @@ def table(scale: Scale, by_stage: dict[str, list[dict[str, float]]]) -> tuple[st
     lines = [
         f"**{scale.label}** (median of {len(by_stage['generate'])} runs)",
         "",
-        "| stage | rows | seconds (median) | rows/s | peak RSS |",
+        "| stage | rows out | seconds (median) | rows/s | peak RSS |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     total = 0.0
@@ -120,6 +120,9 @@ def main() -> None:
         "meets" if totals[large] <= TARGET_SECONDS and peaks[large] <= TARGET_PEAK else "misses"
     )
     body += [
+        "Rows out: generate counts source rows plus ground-truth rows; ingest counts source rows"
+        " read (accepted + quarantined); build counts DWD and DWS rows written.",
+        "",
         f"Target (1M members, 500 stores, 365 days): whole pipeline within {TARGET_SECONDS // 60} minutes "
         f"and {TARGET_PEAK / 2**30:.0f} GiB peak. Measured: {totals[large] / 60:.1f} minutes, "
         f"{peaks[large] / 2**30:.2f} GiB peak — {verdict} the target.",

@@ -37,14 +37,14 @@ def main() -> None:
         ingested = ingest(
             chain / "sources", lake=lake, settings=settings, progress=SilentProgress()
         )
-        rows = ingested.rows_read
+        rows = ingested.accepted + ingested.rejected
     elif stage == "build":
         from newretail.lake import build
 
         built = build(
             lake=lake, engine="duckdb", date_from=None, date_to=None, progress=SilentProgress()
         )
-        rows = built.rows_written
+        rows = sum(built.rows.values())
     else:
         raise SystemExit(f"unknown stage {stage}")
     seconds = time.perf_counter() - started

@@ -81,6 +81,9 @@ def build(
     nothing else); with ``date_from``/``date_to`` exactly the dated partitions in that range are,
     changed or not. Raises :class:`NoData` (and writes nothing) when the range holds no ODS data.
     """
+    if not lake.table_dir("ods", "").exists():
+        # Checked before the writer lock, which would create the lake directory.
+        raise NoData("build.no_data", "the lake holds no ODS data: run `newretail ingest` first")
     start = time.perf_counter()
     runner = connect_engine(engine) if isinstance(engine, str) else engine
     report = BuildReport(uuid.uuid4().hex[:12], runner.name, date_from, date_to)

@@ -99,7 +99,8 @@ class StoreStock:
         )
         prep = np.where(liquid, np.floor(consumption * _PREP_SHARE), 0).astype(np.int64)
         prep = np.minimum(prep, avail)
-        damage = (rng.random(avail.shape) < 0.001) * np.minimum(self.pack, avail)
+        # Damage can only break what prep waste left on the shelf.
+        damage = (rng.random(avail.shape) < 0.001) * np.minimum(self.pack, avail - prep)
         for kind_reason, amount in ((4, prep), (2, damage)):
             self._movements(day, tracked, amount[tracked], WASTE, kind_reason, log, sign=-1)
             for m in range(len(self.pack)):
