@@ -13,7 +13,7 @@ from tests.unit.stream.backends import Backend
 from tests.unit.stream.backends import backend as backend
 
 from newretail.config import Settings
-from newretail.ingest.events import accept, flush, flush_once
+from newretail.ingest.events import accept, compact, flush, flush_once
 from newretail.lake.storage import Lake
 from newretail.model import table
 from newretail.stream import Entry, EventLog
@@ -156,3 +156,35 @@ def test_a_message_appended_twice_lands_once(backend: Backend, lake: Lake) -> No
     result = flush(log=backend.stores.log, lake=lake, consumer="f")
     assert (result.entries, result.rows) == (2, 1)
     assert [r["message_id"] for r in _rows(lake)] == ["p1", "p2", "t1"]
+
+
+def test_staged_micro_batches_reach_the_lake_once_when_compacted(
+    backend: Backend, lake: Lake
+) -> None:
+    _send(backend, MESSAGES)
+    log = backend.stores.log
+    with pytest.raises(RuntimeError):
+        flush_once(log=_CrashOnAck(log), lake=lake, consumer="dead", compact=False)
+    assert _rows(lake) == []  # staged beside the lake, not in it yet
+    # The entries come back to the next flusher and are staged a second time.
+    again = flush_once(log=log, lake=lake, consumer="alive", claim_idle_ms=0, compact=False)
+    assert (again.entries, again.rows) == (5, 0)
+    assert compact(lake=lake) == 3
+    assert len(_rows(lake)) == 3
+    assert compact(lake=lake) == 0
+    assert lake.leftover_temporaries() == []
+
+
+def test_a_compaction_cut_short_before_removing_its_parts_adds_nothing_later(
+    backend: Backend, lake: Lake
+) -> None:
+    _send(backend, MESSAGES)
+    flush_once(log=backend.stores.log, lake=lake, consumer="f", compact=False)
+    parts = sorted(lake.root.rglob("part-*.parquet"))
+    saved = {part: part.read_bytes() for part in parts}
+    assert compact(lake=lake) == 3
+    for part, data in saved.items():  # as if the process had died before deleting them
+        part.write_bytes(data)
+    assert compact(lake=lake) == 0
+    assert len(_rows(lake)) == 3
+    assert list(lake.root.rglob("part-*.parquet")) == []

@@ -6,6 +6,7 @@ own settings.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -66,8 +67,15 @@ def create_app(
 
 
 def app_from_env() -> FastAPI:
-    """The app over the process's settings (NEWRETAIL_* variables): uvicorn's factory."""
-    return create_app(get_settings())
+    """The app over the process's settings (NEWRETAIL_* variables): uvicorn's factory.
+
+    It also freezes the heap as it stands (the imported modules, mostly): the garbage collector then
+    skips those objects, and its full passes, which intake and the flusher trigger often, stay short.
+    """
+    app = create_app(get_settings())
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def _mount_console(app: FastAPI) -> None:

@@ -37,12 +37,14 @@ _basic = HTTPBasic(
 )
 
 
-def get_runtime(request: Request) -> Runtime:
+# The two below are coroutines only so FastAPI calls them on the loop: a plain function would cost
+# every request a hop through the thread pool.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_now() -> dt.datetime:
+async def get_now() -> dt.datetime:
     """The wall clock, read here at the edge (tests override this dependency)."""
     return dt.datetime.now(dt.UTC)
 

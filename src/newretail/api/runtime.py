@@ -1,5 +1,6 @@
-"""What one server process holds open: settings, the OLTP engine, the stream stores, the lake, the PII
-protector, the background flusher and the write-key cache; opened by the app's lifespan, closed with it."""
+"""What one server process holds open: settings, the OLTP engine, the stream stores, the intake
+committer, the lake, the PII protector, the background flusher and the write-key cache; opened by the
+app's lifespan, closed with it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from newretail.api.committer import Committer
 from newretail.api.flusher import BackgroundFlusher
 from newretail.api.writekeys import WriteKeyCache
 from newretail.config import Settings
@@ -27,10 +29,12 @@ class Runtime:
     protector: PiiProtector
     flusher: BackgroundFlusher | None
     write_keys: WriteKeyCache
+    committer: Committer
 
     def close(self) -> None:
-        """Stop the flusher (it drains first), then close the stores and the engine."""
+        """Commit queued intake, stop the flusher (it drains first), close the stores and engine."""
         try:
+            self.committer.close()
             if self.flusher is not None:
                 self.flusher.stop()
         finally:
@@ -57,4 +61,6 @@ def open_runtime(
             log=stores.log, lake=lake, lock_path=settings.home / "stream" / "flusher.lock"
         )
         flusher.start()
-    return Runtime(settings, engine, stores, lake, protector, flusher, WriteKeyCache(engine))
+    return Runtime(
+        settings, engine, stores, lake, protector, flusher, WriteKeyCache(engine), Committer(stores)
+    )

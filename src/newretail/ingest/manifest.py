@@ -7,13 +7,11 @@ leaves it unrecorded and the next run ingests it again (merging by key makes tha
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from newretail.lake.storage import Lake
+from newretail.lake.storage import Lake, replacing
 
 VERSION = 1
 
@@ -64,19 +62,5 @@ class Manifest:
             for k in sorted(self._plain)
         )
         body = f'{{"version": {VERSION}, "files": {{\n{files}\n}}}}\n'
-        # The ".tmp-" prefix is the lake's: its writer lock sweeps what a killed run left.
-        tmp = self.path.parent / f".tmp-{uuid.uuid4().hex}.json"
-        try:
-            with tmp.open("w", encoding="utf-8") as handle:
-                handle.write(body)
-                handle.flush()
-                os.fsync(handle.fileno())
-            tmp.replace(self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with replacing(self.path, suffix=".json") as handle:
+            handle.write(body.encode("utf-8"))

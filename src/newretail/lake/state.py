@@ -4,12 +4,10 @@ from and its row count, kept in one small JSON file that is replaced atomically.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newretail.lake.storage import Lake
+from newretail.lake.storage import Lake, replacing
 
 WHOLE = ""  # the partition name of an unpartitioned table
 _VERSION = 1
@@ -61,18 +59,5 @@ class BuildState:
                 for label, parts in sorted(self.outputs.items())
             },
         }
-        tmp = self.path.with_name(f".tmp-{uuid.uuid4().hex}.json")
-        try:
-            with tmp.open("w", encoding="utf-8") as handle:
-                json.dump(body, handle, separators=(",", ":"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            tmp.replace(self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with replacing(self.path, suffix=".json") as handle:
+            handle.write(json.dumps(body, separators=(",", ":")).encode("utf-8"))

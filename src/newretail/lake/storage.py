@@ -16,7 +16,7 @@ import os
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -95,17 +95,8 @@ class Lake:
         keep = [name for name in data.column_names if name not in partition]
         data = data.select(keep)
         final = directory / DATA_FILE
-        tmp = directory / f"{_TMP_PREFIX}{uuid.uuid4().hex}.parquet"
-        try:
-            with tmp.open("wb") as handle:
-                pq.write_table(data, handle, compression="zstd", row_group_size=256_000)
-                handle.flush()
-                os.fsync(handle.fileno())
-            tmp.replace(final)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(directory)
+        with replacing(final, suffix=".parquet") as handle:
+            pq.write_table(data, handle, compression="zstd", row_group_size=256_000)
         return final
 
     def delete_partition(self, layer: Layer, table: str, partition: Partition) -> None:
@@ -132,6 +123,26 @@ class Lake:
                 yield
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def replacing(final: Path, *, suffix: str) -> Iterator[BinaryIO]:
+    """Write ``final`` atomically and durably: the caller writes a hidden temporary beside it,
+    which is fsync'd and moved into place on success and removed on failure.
+
+    The temporary's ``.tmp-`` prefix is the lake's: its writer lock sweeps what a killed run left.
+    """
+    tmp = final.parent / f"{_TMP_PREFIX}{uuid.uuid4().hex}{suffix}"
+    try:
+        with tmp.open("wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(final.parent)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from newretail.errors import NewRetailError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One record of the log: ``id`` is opaque and ordered within the log; ``payload`` is the bytes."""
 

@@ -2,6 +2,8 @@
 
 The dedupe store is a filter in front of the log, not the guarantee: intake remembers keys only after
 the append is durable, so a crash in between lets a retry through, and the lake's key removes it.
+:meth:`Dedupe.admit` is that whole step (check, append, remember) for many requests at once; a twin
+that can do it atomically in one round trip (Redis) overrides it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
+
+from newretail.stream.base import EventLog
 
 DEFAULT_RETENTION = dt.timedelta(days=7)
 _CHUNK = 500  # bound parameters per statement, well under SQLite's limit
@@ -40,6 +44,33 @@ class Dedupe(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release files or connections."""
+
+    def admit(
+        self, log: EventLog, items: Sequence[tuple[str, bytes]], *, at: dt.datetime
+    ) -> list[bool]:
+        """Append durably to ``log`` the payloads whose key is new (not seen within the retention, and
+        the first of its key among ``items``), then remember those keys; return which were appended.
+
+        >>> dedupe.admit(log, [("app:m1", b"{...}"), ("app:m1", b"{...}")], at=now)  # doctest: +SKIP
+        [True, False]
+        """
+        taken = self.seen(list(dict.fromkeys(key for key, _ in items)), now=at)
+        flags: list[bool] = []
+        fresh: list[str] = []
+        payloads: list[bytes] = []
+        for key, payload in items:
+            new = key not in taken
+            flags.append(new)
+            if new:
+                taken.add(key)
+                fresh.append(key)
+                payloads.append(payload)
+        # Durable first, remembered second: a crash in between lets a retry through (the lake's key
+        # drops it) instead of losing an event whose retry would be refused as a duplicate.
+        if payloads:
+            log.append(payloads)
+            self.remember(fresh, at=at)
+        return flags
 
 
 class SqliteDedupe(Dedupe):

@@ -15,7 +15,7 @@ from newretail.stream.redis_conn import unavailable_on_error
 if TYPE_CHECKING:
     from redis import Redis
 
-_FIELD = b"e"
+FIELD = b"e"  # the one field of each stream entry: the payload
 
 
 def _text(value: bytes | str) -> str:
@@ -35,6 +35,18 @@ class RedisEventLog(EventLog):
         self._key = f"{prefix}events"
         self._known_groups: set[str] = set()
 
+    @property
+    def stream_key(self) -> str:
+        return self._key
+
+    def shares_server_with(self, client: Redis) -> bool:
+        """Whether ``client`` talks to this log's Redis database (so one script can touch both)."""
+        if client is self._redis:
+            return True
+        mine = self._redis.connection_pool.connection_kwargs
+        theirs = client.connection_pool.connection_kwargs
+        return all(mine.get(k) == theirs.get(k) for k in ("host", "port", "db", "path"))
+
     def append(self, payloads: Sequence[bytes]) -> list[str]:
         if not payloads:
             return []
@@ -42,7 +54,7 @@ class RedisEventLog(EventLog):
             # MULTI/EXEC: a request's events go in together or not at all.
             pipe = self._redis.pipeline(transaction=True)
             for payload in payloads:
-                pipe.xadd(self._key, {_FIELD: payload})
+                pipe.xadd(self._key, {FIELD: payload})
             ids = pipe.execute()
         return [_text(i) for i in ids]
 
@@ -98,7 +110,7 @@ class RedisEventLog(EventLog):
     @staticmethod
     def _entries(messages: list[Any]) -> list[Entry]:
         # XAUTOCLAIM reports entries deleted meanwhile as (id, None); they are skipped.
-        return [Entry(_text(i), fields[_FIELD]) for i, fields in messages if fields]
+        return [Entry(_text(i), fields[FIELD]) for i, fields in messages if fields]
 
     def close(self) -> None:
         self._redis.close()

@@ -1,5 +1,9 @@
 """Segment-compatible event intake, ``/v1/{identify,track,page,screen,group,alias,batch}``: a write key
-by HTTP Basic, 200 ``{"success": true}`` only once the events are durable."""
+by HTTP Basic, 200 ``{"success": true}`` only once the events are durable.
+
+A request is validated here, on the event loop, and committed by the runtime's
+:class:`~newretail.api.committer.Committer` together with whatever other requests are waiting.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import get_args
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from newretail.api.body import read_capped
 from newretail.api.deps import CurrentSource, Now, RuntimeDep
 from newretail.api.models import Accepted
-from newretail.ingest.events import Endpoint, accept
+from newretail.ingest.events import Endpoint, prepare
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -29,19 +32,14 @@ def _handler(endpoint: Endpoint) -> Callable[..., Awaitable[Response]]:
         request: Request, source: CurrentSource, runtime: RuntimeDep, now: Now
     ) -> Response:
         body = await read_capped(request, endpoint=endpoint)
-        stores = runtime.stores
-        await run_in_threadpool(
-            lambda: accept(
-                body,
-                endpoint=endpoint,
-                source=source.source,
-                received_at=now,
-                log=stores.log,
-                dedupe=stores.dedupe,
-                counters=stores.counters,
-                content_encoding=request.headers.get("content-encoding"),
-            )
+        prepared = prepare(
+            body,
+            endpoint=endpoint,
+            source=source.source,
+            received_at=now,
+            content_encoding=request.headers.get("content-encoding"),
         )
+        await runtime.committer.commit(prepared)
         return Response(_SUCCESS, media_type="application/json")
 
     receive.__name__ = f"receive_{endpoint}"

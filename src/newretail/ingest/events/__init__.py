@@ -11,8 +11,8 @@ from __future__ import annotations
 from newretail.ingest.events.body import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Endpoint
 from newretail.ingest.events.contract import VERSION, StoredEvent
 from newretail.ingest.events.errors import EventRejected
-from newretail.ingest.events.flusher import FlushResult, flush, flush_once
-from newretail.ingest.events.service import AcceptResult, accept
+from newretail.ingest.events.flusher import FlushResult, compact, flush, flush_once
+from newretail.ingest.events.service import AcceptResult, Prepared, accept, commit, prepare
 
 __all__ = [
     "MAX_BATCH_BYTES",
@@ -22,8 +22,12 @@ __all__ = [
     "Endpoint",
     "EventRejected",
     "FlushResult",
+    "Prepared",
     "StoredEvent",
     "accept",
+    "commit",
+    "compact",
     "flush",
     "flush_once",
+    "prepare",
 ]

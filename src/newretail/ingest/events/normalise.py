@@ -17,7 +17,7 @@ from newretail.ingest.events.errors import EventRejected
 from newretail.ingest.events.payload import MESSAGE, Message
 
 # Top-level fields that are not event data: the credential, and a time only the server may set.
-_DROPPED = frozenset({"writeKey", "receivedAt", "type"})
+DROPPED = frozenset({"writeKey", "receivedAt", "type"})
 _CODES = {
     "missing": errors.MISSING_FIELD,
     "missing_identity": errors.MISSING_IDENTITY,
@@ -61,18 +61,22 @@ def validate(request: RawRequest, *, endpoint: Endpoint) -> list[tuple[str, Mess
     return out
 
 
-def _occurred_at(
-    message: Message, *, sent_at: dt.datetime | None, received_at: dt.datetime
+def occurred_at(
+    *,
+    timestamp: dt.datetime | None,
+    original: dt.datetime | None,
+    sent_at: dt.datetime | None,
+    received_at: dt.datetime,
 ) -> dt.datetime:
-    # Segment's rule: trust an explicit timestamp; correct a device clock by sentAt; else receipt.
-    if message.timestamp is not None:
-        return message.timestamp
-    if message.original_timestamp is not None and sent_at is not None:
-        return received_at - (sent_at - message.original_timestamp)
-    return message.original_timestamp or received_at
+    """Segment's rule: trust an explicit timestamp; correct a device clock by sentAt; else receipt."""
+    if timestamp is not None:
+        return timestamp
+    if original is not None and sent_at is not None:
+        return received_at - (sent_at - original)
+    return original or received_at
 
 
-def _derived_id(source: str, raw: dict[str, Any], received_at: dt.datetime) -> str:
+def derived_id(source: str, raw: dict[str, Any], received_at: dt.datetime) -> str:
     # Segment's libraries always send a messageId; for a bare HTTP caller, a hash of the message
     # makes a retried request a duplicate. Without a client time the receipt time is part of it,
     # so two identical untimed events are not merged.
@@ -91,17 +95,22 @@ def to_stored(
     received_at: dt.datetime,
 ) -> StoredEvent:
     """The stream record for one validated message; ``shared`` holds the batch-level fields."""
-    sent_at = message.sent_at or _shared_time(shared)
+    sent_at = message.sent_at or shared_time(shared)
     fields = message.model_dump()
-    extra = {k: v for k, v in (message.model_extra or {}).items() if k not in _DROPPED}
+    extra = {k: v for k, v in (message.model_extra or {}).items() if k not in DROPPED}
     context = {**(shared.get("context") or {}), **message.context}
     integrations = {**(shared.get("integrations") or {}), **message.integrations}
     return StoredEvent(
         source=source,
-        message_id=message.message_id or _derived_id(source, raw, received_at),
+        message_id=message.message_id or derived_id(source, raw, received_at),
         type=fields["type"],
         received_at=received_at,
-        occurred_at=_occurred_at(message, sent_at=sent_at, received_at=received_at),
+        occurred_at=occurred_at(
+            timestamp=message.timestamp,
+            original=message.original_timestamp,
+            sent_at=sent_at,
+            received_at=received_at,
+        ),
         sent_at=sent_at,
         user_id=message.user_id,
         anonymous_id=message.anonymous_id,
@@ -118,7 +127,8 @@ def to_stored(
     )
 
 
-def _shared_time(shared: dict[str, Any]) -> dt.datetime | None:
+def shared_time(shared: dict[str, Any]) -> dt.datetime | None:
+    """The batch-level ``sentAt``, which a message without its own takes."""
     value = shared.get("sentAt")
     if value is None:
         return None

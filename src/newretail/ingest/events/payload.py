@@ -25,13 +25,15 @@ Kind = Literal["identify", "track", "page", "screen", "group", "alias"]
 KINDS: tuple[Kind, ...] = ("identify", "track", "page", "screen", "group", "alias")
 
 
-def _id(value: object) -> object:
+def segment_id(value: object) -> object:
+    """An id as Segment's libraries send it: numbers become strings, an empty string is none."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None if value == "" else value
 
 
-def _time(value: object) -> object:
+def utc_time(value: object) -> object:
+    """An ISO 8601 string as a UTC datetime (naive means UTC); anything else is an error."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -45,9 +47,9 @@ def _time(value: object) -> object:
     return parsed.astimezone(dt.UTC)
 
 
-OptionalId = Annotated[str | None, BeforeValidator(_id)]
-RequiredId = Annotated[str, BeforeValidator(_id), StringConstraints(min_length=1)]
-Time = Annotated[dt.datetime | None, BeforeValidator(_time)]
+OptionalId = Annotated[str | None, BeforeValidator(segment_id)]
+RequiredId = Annotated[str, BeforeValidator(segment_id), StringConstraints(min_length=1)]
+Time = Annotated[dt.datetime | None, BeforeValidator(utc_time)]
 Name = Annotated[str, StringConstraints(min_length=1)]
 Json = dict[str, Any]
 

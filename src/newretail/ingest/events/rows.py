@@ -16,6 +16,9 @@ LAKE_TYPES = frozenset(codes.EVENT_TYPES)
 # Segment's e-commerce spec says product_id; apps also send camelCase.
 _PRODUCT_KEYS = ("product_id", "productId")
 _STORE_KEYS = ("store_id", "storeId")
+# json.dumps(..., separators=(",", ":"), ensure_ascii=False, sort_keys=True), without building an
+# encoder per row.
+_PROPERTIES = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 def _first(values: dict[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -51,8 +54,6 @@ def to_row(event: StoredEvent) -> dict[str, Any] | None:
         "product_id": _first(event.properties, _PRODUCT_KEYS),
         "store_id": _first(event.properties, _STORE_KEYS),
         "occurred_at": event.occurred_at,
-        "properties": json.dumps(
-            payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True
-        ),
+        "properties": _PROPERTIES.encode(payload),
         "business_date": event.business_date,
     }
