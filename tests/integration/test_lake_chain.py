@@ -98,3 +98,20 @@ def test_dates_are_the_ods_dates(lake: Lake) -> None:
     assert days("orders") <= store_days
     assert store_days <= set().union(*(days(t) for t in inputs))
     assert Path(lake.root / "_runs" / "runs.jsonl").exists()
+
+
+def test_chain_summary_matches_the_built_orders(lake: Lake) -> None:
+    from newretail.metrics import chain_summary
+
+    orders = read(lake, "dwd", "orders").filter(pc.equal(pc.field("status"), "completed"))
+    summary = chain_summary(lake, engine="duckdb")
+    assert summary.completed_orders == orders.num_rows
+    paid: dict[str, int] = {}
+    for row in summary.monthly:
+        paid[row["currency"]] = paid.get(row["currency"], 0) + row["paid_minor"]
+    expected = orders.group_by("currency").aggregate([("paid_minor", "sum")])
+    assert paid == dict(
+        zip(expected["currency"].to_pylist(), expected["paid_minor_sum"].to_pylist(), strict=True)
+    )
+    days = orders["business_date"].to_pylist()
+    assert (summary.first_date, summary.last_date) == (min(days), max(days))

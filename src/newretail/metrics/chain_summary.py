@@ -37,6 +37,7 @@ _MONTHLY = _schema(
     orders=pa.int64(),
     paid_minor=pa.int64(),
 )
+_SPAN = _schema(first=pa.date32(), last=pa.date32())
 _COUNTS = _schema(label=pa.string(), n=pa.int64())
 _REJECTS = _schema(reason=pa.string(), declaration=pa.string(), n=pa.int64())
 
@@ -54,11 +55,14 @@ class Block:
 class ChainSummary:
     stores_by_country: dict[str, int]
     identity_records_by_source: dict[str, int]
-    completed_orders: int
     first_date: dt.date | None
     last_date: dt.date | None
     monthly: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def completed_orders(self) -> int:
+        return sum(int(row["orders"]) for row in self.monthly)
 
     def headline(self) -> str:
         stores = sum(self.stores_by_country.values())
@@ -124,19 +128,16 @@ def chain_summary(lake: Lake, *, engine: EngineName) -> ChainSummary:
             channel=completed.channel,
             currency=completed.currency,
         ).aggregate(orders=completed.count(), paid_minor=completed.paid_minor.sum())
-        stores = _read(lake, runner, "dwd", "stores")
-        records = _read(lake, runner, "dwd", "identity_records")
         span = completed.aggregate(
             first=completed.business_date.min(), last=completed.business_date.max()
         )
-        first_last = runner.backend.to_pyarrow(span).to_pylist()[0]
+        stores = _read(lake, runner, "dwd", "stores")
+        records = _read(lake, runner, "dwd", "identity_records")
+        (first_last,) = _run(runner, span, _SPAN, "trading days")
         return ChainSummary(
             stores_by_country=_counts(runner, stores, stores.country, "stores by country"),
             identity_records_by_source=_counts(
                 runner, records, records.source, "records by source"
-            ),
-            completed_orders=sum(
-                int(r["orders"]) for r in _run(runner, monthly, _MONTHLY, "monthly sales")
             ),
             first_date=first_last["first"],
             last_date=first_last["last"],

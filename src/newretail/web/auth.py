@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from newretail.errors import Forbidden
 from newretail.security import SessionPolicy, check_csrf, login, logout
 from newretail.web import cookies
-from newretail.web.deps import LanguageDep, NowDep, OltpDep, SettingsDep, VisitorDep
+from newretail.web.deps import LanguageDep, NowDep, OltpDep, SettingsDep, Visitor, VisitorDep
 from newretail.web.i18n import Language, as_language
 from newretail.web.render import HOME_PATH, LOGIN_PATH, page, redirect, safe_next
 
@@ -116,17 +116,9 @@ def logout_submit(
 ) -> Response:
     if visitor is None:
         return redirect(LOGIN_PATH)
-    try:
-        check_csrf(visitor.token, csrf_token)
-    except Forbidden:
-        return page(
-            request,
-            "error.html",
-            language=language,
-            visitor=visitor,
-            status=403,
-            message="error.csrf",
-        )
+    refused = _refuse_bad_csrf(request, language=language, visitor=visitor, token=csrf_token)
+    if refused is not None:
+        return refused
     with oltp.begin() as conn:
         logout(conn, visitor.token, now=now)
     response = redirect(LOGIN_PATH)
@@ -145,8 +137,22 @@ def switch_language(
 ) -> Response:
     if visitor is None:
         return redirect(LOGIN_PATH)
+    refused = _refuse_bad_csrf(request, language=language, visitor=visitor, token=csrf_token)
+    if refused is not None:
+        return refused
+    response = redirect(safe_next(next))
+    asked = as_language(lang)
+    if asked is not None:
+        cookies.set_language(response, request, asked)
+    return response
+
+
+def _refuse_bad_csrf(
+    request: Request, *, language: Language, visitor: Visitor, token: str
+) -> Response | None:
+    """The 403 page when a signed-in form's CSRF token does not match its session, else None."""
     try:
-        check_csrf(visitor.token, csrf_token)
+        check_csrf(visitor.token, token)
     except Forbidden:
         return page(
             request,
@@ -156,8 +162,4 @@ def switch_language(
             status=403,
             message="error.csrf",
         )
-    response = redirect(safe_next(next))
-    asked = as_language(lang)
-    if asked is not None:
-        cookies.set_language(response, request, asked)
-    return response
+    return None
