@@ -1,5 +1,5 @@
-"""The demo: a generated chain, ingested and built, a migrated database with a demo admin and an
-``app`` write key, so ``make demo`` ends with something to log into and send events to.
+"""The demo: a generated chain, ingested, built and resolved to persons (OneID), a migrated database
+with a demo admin and an ``app`` write key, so ``make demo`` ends with something to log into and send events to.
 
 The demo admin's password and the write key are kept in NEWRETAIL_HOME/demo-credentials.json
 (mode 0600) so that running the demo again prints the same login; nothing outside the demo does this.
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newretail.config import Settings
+from newretail.identity.batch import RunReport, resolve_identities
+from newretail.identity.rules import load_rules
 from newretail.ingest import IngestReport, ingest
 from newretail.lake import BuildReport, Lake, build
 from newretail.oltp import engine_from_settings, upgrade
@@ -43,6 +45,7 @@ class DemoResult:
     generated: bool
     ingested: IngestReport
     built: BuildReport
+    identity: RunReport
     credentials: DemoCredentials
 
 
@@ -66,7 +69,20 @@ def prepare_demo(
     lake = Lake(settings.lake_dir)
     ingested = ingest(chain / "sources", lake=lake, settings=settings, progress=progress)
     built = build(lake=lake, engine=settings.engine, progress=progress)
-    return DemoResult(generated, ingested, built, _credentials(settings, now=now))
+    credentials = _credentials(settings, now=now)
+    engine = engine_from_settings(settings)
+    try:
+        identity = resolve_identities(
+            lake,
+            engine,
+            rules=load_rules(settings.home / "identity.json"),
+            model_file=settings.home / "identity" / "model.json",
+            now=now,
+            progress=progress,
+        )
+    finally:
+        engine.dispose()
+    return DemoResult(generated, ingested, built, identity, credentials)
 
 
 def _credentials(settings: Settings, *, now: dt.datetime) -> DemoCredentials:

@@ -14,7 +14,18 @@ from fastapi import FastAPI
 
 import newretail
 from newretail.api import problems
-from newretail.api.routers import audit, health, intake, keys, me, people, stores, users
+from newretail.api.routers import (
+    audit,
+    health,
+    identity,
+    intake,
+    keys,
+    me,
+    people,
+    persons,
+    stores,
+    users,
+)
 from newretail.api.runtime import DEFAULT_STREAM_PREFIX, open_runtime
 from newretail.config import Settings, get_settings
 
@@ -60,7 +71,7 @@ def create_app(
         docs_url="/docs",
     )
     problems.install(app)
-    for module in (health, intake, people, users, keys, audit, me, stores):
+    for module in (health, intake, people, users, keys, audit, me, stores, identity, persons):
         app.include_router(module.router)
     _mount_console(app)
     return app

@@ -16,6 +16,7 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
+from newretail.errors import InvalidInput
 from newretail.oltp import idempotency
 from newretail.security import Principal
 from newretail.security.pii import PiiProtector
@@ -60,11 +61,19 @@ def respond_once(
     now: dt.datetime,
     status_code: int,
     work: Callable[[], BaseModel | None],
+    required: bool = False,
 ) -> Response:
     """Run ``work`` in ``conn``'s transaction and answer with its model, or replay a stored answer.
 
-    Raises ``Conflict`` ``idempotency.key_reused`` when the key came with a different request.
+    Raises ``Conflict`` ``idempotency.key_reused`` when the key came with a different request, and
+    ``InvalidInput`` ``idempotency.key_required`` when ``required`` and the request has no key.
     """
+    if request.key is None and required:
+        raise InvalidInput(
+            "idempotency.key_required",
+            "send an Idempotency-Key header: a retry of this call must not act twice",
+            field="Idempotency-Key",
+        )
     if request.key is None:
         return _response(status_code, _encode(work()))
     outcome = idempotency.begin(

@@ -12,6 +12,7 @@ from rich.console import Console
 from newretail.cli import reports
 from newretail.cli.admin import db_app, keys_app, users_app
 from newretail.cli.errors import reports_errors
+from newretail.cli.identity import identity_app
 from newretail.cli.progress import progress_bars
 from newretail.cli.serve import serve
 from newretail.config import Engine, get_settings
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(identity_app, name="identity")
 app.command()(serve)
 console = Console(highlight=False)
 
@@ -167,6 +169,7 @@ def demo(
         )
     reports.print_ingest(console, result.ingested)
     reports.print_build(console, result.built)
+    reports.print_identity_run(console, result.identity)
     reports.print_summary(console, chain_summary(_lake(), engine=settings.engine))
     url = f"http://127.0.0.1:{port}"
     reports.print_demo_login(console, result.credentials, url=url)

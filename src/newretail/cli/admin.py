@@ -59,7 +59,7 @@ def users_create(
 ) -> None:
     """Create a console user; without --password-stdin a password is generated and shown once."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else generate_password()
-    with _migrated() as engine, engine.begin() as conn:
+    with migrated() as engine, engine.begin() as conn:
         user = create_user(
             conn,
             actor=Principal.cli(),
@@ -98,7 +98,7 @@ def keys_create(
         )
     now = _now()
     expires_at = now + dt.timedelta(days=expires_days) if expires_days else None
-    with _migrated() as engine, engine.begin() as conn:
+    with migrated() as engine, engine.begin() as conn:
         if user is not None:
             new = create_user_key(
                 conn, actor=Principal.cli(), email=user, now=now, expires_at=expires_at
@@ -118,13 +118,13 @@ def keys_revoke(
     prefix: Annotated[str, typer.Argument(help="The key's public prefix.")],
 ) -> None:
     """Revoke an API key or write key at once."""
-    with _migrated() as engine, engine.begin() as conn:
+    with migrated() as engine, engine.begin() as conn:
         revoke_key(conn, actor=Principal.cli(), prefix=prefix, now=_now())
     typer.echo(f"revoked key {prefix}")
 
 
 @contextmanager
-def _migrated() -> Iterator[Engine]:
+def migrated() -> Iterator[Engine]:
     engine = engine_from_settings(get_settings())
     try:
         check_current(engine)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from newretail.demo import DemoCredentials
+    from newretail.identity.batch import RunReport as IdentityRun
     from newretail.ingest import IngestReport
     from newretail.lake import BuildReport, RunRecord
     from newretail.metrics import ChainSummary
@@ -59,6 +60,18 @@ def print_ingest(console: Console, report: IngestReport) -> None:
 
 def print_build(console: Console, report: BuildReport) -> None:
     console.print(report.describe())
+
+
+def print_identity_run(console: Console, report: IdentityRun) -> None:
+    console.print(
+        f"OneID run {report.run_id} ({report.mode}): {report.records:,} records -> "
+        f"{report.persons:,} persons; {report.new_persons:,} new, {report.merges:,} merges, "
+        f"{report.splits:,} splits, {report.fuzzy_links:,} fuzzy links, {report.demoted:,} "
+        f"identifiers demoted, {report.queued_for_review:,} pairs queued for review"
+    )
+    console.print(
+        "seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items()), style="dim"
+    )
 
 
 def print_runs(console: Console, runs: Sequence[RunRecord]) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -122,4 +123,123 @@ idempotency_keys = Table(
     Column("response_body", LargeBinary, nullable=True),
     # The race guard: of two concurrent claims on one key, only one insert can succeed.
     UniqueConstraint("owner", "key"),
+)
+
+# OneID. One row per identity record: the person it belongs to now, why, and the identifiers real-time
+# resolution looks up (hashed; never the clear phone or e-mail).
+identity_links = Table(
+    "identity_links",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("source_record_id", String(128), primary_key=True),
+    Column("person_id", String(24), nullable=False, index=True),
+    Column("phone_hash", String(64), nullable=True, index=True),
+    Column("email_hash", String(64), nullable=True, index=True),
+    Column("wechat_unionid", String(64), nullable=True, index=True),
+    Column("reason_kind", String(16), nullable=False, comment="identifier, match, manual, single"),
+    Column(
+        "reason", String(200), nullable=False, comment="e.g. phone+unionid, or the matched record"
+    ),
+    Column("match_weight", Float, nullable=True),
+    Column("origin", String(8), nullable=False, comment="lake (batch) or api (resolve, import)"),
+    Column("run_id", Integer, nullable=True, comment="the batch run that linked it; null for api"),
+    Column("linked_at", UtcDateTime, nullable=False),
+)
+
+identity_persons = Table(
+    "identity_persons",
+    metadata,
+    Column("person_id", String(24), primary_key=True),
+    Column("status", String(12), nullable=False, comment="active, provisional, retired"),
+    Column("origin", String(12), nullable=False, comment="batch, resolve, import, split, unmerge"),
+    Column("retired_into", String(24), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("status IN ('active', 'provisional', 'retired')", name="status"),
+)
+
+# Identifier values demoted from linking: shared by implausibly many records or by different people.
+identity_demoted = Table(
+    "identity_demoted",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("value", String(128), primary_key=True),
+    Column("reason", String(16), nullable=False, comment="fanout or conflict"),
+    Column("records", Integer, nullable=False),
+    Column("run_id", Integer, nullable=False),
+)
+
+identity_runs = Table(
+    "identity_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mode", String(12), nullable=False, comment="full or incremental"),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("watermark", UtcDateTime, nullable=True, comment="newest record updated_at included"),
+    Column("stats", Json, nullable=False),
+)
+
+# Every change of which person a record belongs to, with what moved, so any event can be undone.
+identity_events = Table(
+    "identity_events",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("kind", String(16), nullable=False, comment="merge, split, unmerge, remerge"),
+    Column("actor", String(64), nullable=False, comment="user:<id>, run:<id>, cli"),
+    Column("person_id", String(24), nullable=False, index=True, comment="the person kept"),
+    Column("other_person_id", String(24), nullable=False, index=True),
+    Column("moves", Json, nullable=False, comment="[[source, record id, from, to], ...]"),
+    Column("reason", String(200), nullable=False),
+    Column("undoes", BigInteger, nullable=True),
+    Column("undone_by", BigInteger, nullable=True),
+)
+
+# Decisions the batch must honour: keep two record sets together (must) or apart (cannot).
+identity_constraints = Table(
+    "identity_constraints",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("left_records", Json, nullable=False, comment="[[source, record id], ...]"),
+    Column("right_records", Json, nullable=False),
+    Column("event_id", BigInteger, nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("active", Boolean, nullable=False),
+    CheckConstraint("kind IN ('must', 'cannot')", name="kind"),
+)
+
+# Record pairs whose match probability falls in the grey zone, waiting for a person to decide.
+identity_review = Table(
+    "identity_review",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("left_source", String(32), nullable=False),
+    Column("left_record_id", String(128), nullable=False),
+    Column("right_source", String(32), nullable=False),
+    Column("right_record_id", String(128), nullable=False),
+    Column("match_probability", Float, nullable=False),
+    Column("match_weight", Float, nullable=False),
+    Column("status", String(10), nullable=False, comment="open, approved, rejected"),
+    Column("run_id", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+    UniqueConstraint("left_source", "left_record_id", "right_source", "right_record_id"),
+    Index("ix_identity_review_status", "status", "match_probability"),
+    CheckConstraint("status IN ('open', 'approved', 'rejected')", name="status"),
+)
+
+# Member records that arrive through the API (imports from ERP, POS, WeChat; resolve calls) rather
+# than in source files; the batch reads them beside the lake's identity records.
+identity_api_records = Table(
+    "identity_api_records",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("source_record_id", String(128), primary_key=True),
+    Column("attributes", Json, nullable=False, comment="canonical identity columns, PII protected"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False, index=True),
 )

@@ -34,6 +34,10 @@ class Action(StrEnum):
     USER_DEACTIVATED = "user.deactivated"
     EXPORT_CREATED = "export.created"
     PII_REVEALED = "pii.revealed"
+    IDENTITY_MERGED = "identity.merged"
+    IDENTITY_UNMERGED = "identity.unmerged"
+    IDENTITY_REMERGED = "identity.remerged"
+    IDENTITY_REVIEWED = "identity.reviewed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,9 @@ class Permission(StrEnum):
     SUPPLY_WRITE = "supply.write"
     STORES_READ = "stores.read"
     METRICS_READ = "metrics.read"
+    IDENTITY_READ = "identity.read"
+    IDENTITY_RESOLVE = "identity.resolve"
+    IDENTITY_MERGE = "identity.merge"
 
 
 P = Permission
@@ -41,6 +44,9 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
         Role.ANALYST: frozenset(
             {
                 P.CUSTOMERS_READ,
+                P.IDENTITY_READ,
+                # Merging, un-merging and deciding review pairs is the data team's work.
+                P.IDENTITY_MERGE,
                 P.EXPORTS_CREATE,
                 P.AUDIENCES_READ,
                 P.CAMPAIGNS_READ,
@@ -52,6 +58,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
         Role.MARKETER: frozenset(
             {
                 P.CUSTOMERS_READ,
+                P.IDENTITY_READ,
                 P.EXPORTS_CREATE,
                 P.AUDIENCES_READ,
                 P.AUDIENCES_WRITE,
@@ -66,7 +73,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
         ),
         # Everything a store manager reads is further limited to the stores in its scope.
         Role.STORE_MANAGER: frozenset(
-            {P.CUSTOMERS_READ, P.SUPPLY_READ, P.STORES_READ, P.METRICS_READ}
+            {P.CUSTOMERS_READ, P.IDENTITY_READ, P.SUPPLY_READ, P.STORES_READ, P.METRICS_READ}
         ),
     }
 )

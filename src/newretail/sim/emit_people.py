@@ -67,7 +67,7 @@ def _identity_columns(
         "email": rec.email,
         "name": rec.name,
         "city": city,
-        "address": addresses(rng, city),
+        "address": addresses(rng, city, rec.person, 0.25),
         "birthday": pa.array((persons.birth_days[rec.person]).astype("datetime64[D]")).cast(
             pa.string()
         ),

@@ -25,6 +25,12 @@ _ALSO = {
     "tmall": 0.06,
 }
 _SALT = {s: i + 11 for i, s in enumerate(_ALSO)}
+# Cashiers who type a default number when a customer will not give theirs: a few such numbers end up
+# on many unrelated POS cards (a hub that must never link them). Share of CN POS cards, and at least
+# this many cards per default number so the hub exists on a small chain too.
+_HUB_SHARE = 0.004
+_HUB_MIN_CARDS = 12
+_HUB_BASE = 13_800_000_000
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class Records:
     email: Column
     unionid: Column
     consent: np.ndarray  # bool (n, 4): sms, email, wechat, push
+    hub_phone: np.ndarray  # bool: the phone is a cashier's default number, not the person's
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class Identities:
     primary: dict[str, np.ndarray]
     secondary: dict[str, np.ndarray]
     created_day: dict[str, np.ndarray]  # per source, per person: first day the primary exists
+    # Per person: which phone they carry; equal slots mean a phone shared within a family.
+    phone_slot: np.ndarray
 
 
 def build_identities(
@@ -120,7 +129,7 @@ def build_identities(
             days,
             epoch0,
         )
-    return Identities(records, primary, secondary, created_day)
+    return Identities(records, primary, secondary, created_day, phone_slot)
 
 
 def _versions(
@@ -153,10 +162,13 @@ def _versions(
     elif source not in ("wechat",):
         unionid = pa.nulls(m, pa.string())
     phone_here = phone[rows].copy()
+    hub = np.zeros(m, dtype=bool)
     if source in ("wechat",):
         phone_here[:] = 0
     elif source == "mini_program":
         phone_here[rng.random(m) < 0.2] = 0  # did not authorise the phone number
+    elif source == "pos":
+        phone_here, hub = _with_hub_phones(rng, phone_here, persons.country_sg[rows])
     email_here = names.nullable_email(
         email.take(idx(rows)), has_email[rows] & (source in ("app", "tmall"))
     )
@@ -183,6 +195,7 @@ def _versions(
             email_here.take(idx(take)),
             unionid.take(idx(take)),
             consent[take],
+            hub[take],
         )
     return Records(
         source,
@@ -196,7 +209,22 @@ def _versions(
         email_here,
         unionid,
         consent,
+        hub,
     )
+
+
+def _with_hub_phones(
+    rng: np.random.Generator, phone: np.ndarray, sg: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    cn = np.flatnonzero(~sg & (phone > 0))
+    hubs = max(2, int(len(cn) * _HUB_SHARE) // 40)
+    cards = min(len(cn), max(hubs * _HUB_MIN_CARDS, int(len(cn) * _HUB_SHARE)))
+    chosen = rng.choice(cn, cards, replace=False)
+    out = phone.copy()
+    out[chosen] = _HUB_BASE + np.arange(cards) % hubs
+    hub = np.zeros(len(phone), dtype=bool)
+    hub[chosen] = True
+    return out, hub
 
 
 def _record_ids(source: str, index: np.ndarray, salt: int) -> Column:

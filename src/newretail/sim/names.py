@@ -181,9 +181,16 @@ def emails(rng: np.random.Generator, persons: np.ndarray) -> Column:
     )
 
 
-def addresses(rng: np.random.Generator, city_zh: Column) -> Column:
-    street = _pick(_STREETS, rng.integers(0, len(_STREETS), len(city_zh)))
-    number = pa.array(rng.integers(1, 999, len(city_zh))).cast(pa.string())
+def addresses(
+    rng: np.random.Generator, city_zh: Column, persons: np.ndarray, other_share: float
+) -> Column:
+    """A home address per person, the same in every source; ``other_share`` of records give
+    another one (the office), as people order to work too."""
+    home = _affine(persons, 10**9, 4_242)
+    other = rng.integers(0, 10**9, len(persons))
+    key = np.where(rng.random(len(persons)) < other_share, other, home)
+    street = _pick(_STREETS, key % len(_STREETS))
+    number = pa.array(1 + (key // len(_STREETS)) % 998).cast(pa.string())
     return pc.binary_join_element_wise(city_zh, street, number, "号", "")
 
 

@@ -138,6 +138,7 @@ def write_people(out: Output, world: World, writers: Writers) -> None:
             ),
             writers,
         )
+    out.truth("shared_phones", _shared_phones(world), writers)
     for source, rec in world.identities.records.items():
         out.truth(
             "identity_map",
@@ -151,3 +152,21 @@ def write_people(out: Output, world: World, writers: Writers) -> None:
             ),
             writers,
         )
+
+
+def _shared_phones(world: World) -> pa.Table:
+    """Persons who truly share one phone: families (a phone slot held by two people) and the
+    cashiers' default numbers on POS cards. OneID must keep each of them a separate person."""
+    slot = world.identities.phone_slot
+    counts = np.bincount(slot, minlength=len(slot))
+    family = np.flatnonzero(counts[slot] > 1)
+    pos = world.identities.records["pos"]
+    hub_rows = np.flatnonzero(pos.hub_phone)
+    groups = np.concatenate([slot[family].astype(str), pos.phone[hub_rows].astype(str)])
+    return pa.table(
+        {
+            "group_id": pa.array(groups),
+            "kind": pa.array(["family"] * len(family) + ["hub"] * len(hub_rows)),
+            "person_id": pa.concat_arrays([person_ids(family), person_ids(pos.person[hub_rows])]),
+        }
+    )

@@ -14,12 +14,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from newretail.errors import Forbidden
-from newretail.security import SessionPolicy, check_csrf, login, logout
+from newretail.security import SessionPolicy, login, logout
 from newretail.web import cookies
-from newretail.web.deps import LanguageDep, NowDep, OltpDep, SettingsDep, Visitor, VisitorDep
+from newretail.web.deps import LanguageDep, NowDep, OltpDep, SettingsDep, VisitorDep
 from newretail.web.i18n import Language, as_language
-from newretail.web.render import HOME_PATH, LOGIN_PATH, page, redirect, safe_next
+from newretail.web.render import (
+    HOME_PATH,
+    LOGIN_PATH,
+    page,
+    redirect,
+    refuse_bad_csrf,
+    safe_next,
+)
 
 router = APIRouter()
 
@@ -116,7 +122,7 @@ def logout_submit(
 ) -> Response:
     if visitor is None:
         return redirect(LOGIN_PATH)
-    refused = _refuse_bad_csrf(request, language=language, visitor=visitor, token=csrf_token)
+    refused = refuse_bad_csrf(request, language=language, visitor=visitor, token=csrf_token)
     if refused is not None:
         return refused
     with oltp.begin() as conn:
@@ -137,7 +143,7 @@ def switch_language(
 ) -> Response:
     if visitor is None:
         return redirect(LOGIN_PATH)
-    refused = _refuse_bad_csrf(request, language=language, visitor=visitor, token=csrf_token)
+    refused = refuse_bad_csrf(request, language=language, visitor=visitor, token=csrf_token)
     if refused is not None:
         return refused
     response = redirect(safe_next(next))
@@ -145,21 +151,3 @@ def switch_language(
     if asked is not None:
         cookies.set_language(response, request, asked)
     return response
-
-
-def _refuse_bad_csrf(
-    request: Request, *, language: Language, visitor: Visitor, token: str
-) -> Response | None:
-    """The 403 page when a signed-in form's CSRF token does not match its session, else None."""
-    try:
-        check_csrf(visitor.token, token)
-    except Forbidden:
-        return page(
-            request,
-            "error.html",
-            language=language,
-            visitor=visitor,
-            status=403,
-            message="error.csrf",
-        )
-    return None

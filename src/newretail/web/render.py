@@ -1,8 +1,10 @@
-"""Rendering a console page: the Jinja2 environment, the navigation, the context every template
-gets (language, ``t``, the visitor, the CSRF token) and the headers every page is sent with."""
+"""Rendering a console page: the Jinja2 environment and its filters, the navigation, the context every
+template gets (language, ``t``, ``tv``, the visitor, the CSRF token), the headers every page is sent
+with, and the CSRF check of signed-in forms."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -12,11 +14,27 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from newretail.security import Permission, Principal
+from newretail.errors import Forbidden
+from newretail.security import Permission, Principal, check_csrf
 from newretail.web.deps import Visitor
-from newretail.web.i18n import Language, translate
+from newretail.web.i18n import Language, translate, translate_value
+from newretail.web.money import format_money
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def when(value: dt.date | None) -> str:
+    """A time as the console shows it, in UTC to the minute; a date as is; "—" for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+templates.env.filters["money"] = format_money
+templates.env.filters["when"] = when
+
 LOGIN_PATH = "/console/login"
 HOME_PATH = "/console/"
 
@@ -45,7 +63,8 @@ class NavItem:
 
 NAV = (
     NavItem("overview", HOME_PATH),
-    NavItem("customers"),
+    NavItem("customers", "/console/customers", Permission.IDENTITY_READ),
+    NavItem("review", "/console/review", Permission.IDENTITY_MERGE),
     NavItem("audiences"),
     NavItem("marketing"),
     NavItem("membership"),
@@ -76,6 +95,7 @@ def page(
         "lang": language,
         "other_lang": "en" if language == "zh-CN" else "zh-CN",
         "t": partial(translate, language),
+        "tv": partial(translate_value, language),
         "active": active,
     }
     if visitor is not None:
@@ -90,6 +110,24 @@ def page(
     )
     response.headers.update(SECURITY_HEADERS)
     return response
+
+
+def refuse_bad_csrf(
+    request: Request, *, language: Language, visitor: Visitor, token: str
+) -> HTMLResponse | None:
+    """The 403 page when a signed-in form's CSRF token does not match its session, else None."""
+    try:
+        check_csrf(visitor.token, token)
+    except Forbidden:
+        return page(
+            request,
+            "error.html",
+            language=language,
+            visitor=visitor,
+            status=403,
+            message="error.csrf",
+        )
+    return None
 
 
 def redirect(url: str) -> RedirectResponse:

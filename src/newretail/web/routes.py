@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from newretail.web import audit, auth, overview
+from newretail.web import audit, auth, customers, overview, review
 
 STATIC_PATH = "/console/static"
 STATIC_NAME = "console-static"
@@ -15,6 +15,8 @@ STATIC_NAME = "console-static"
 router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(overview.router)
+router.include_router(customers.router)
+router.include_router(review.router)
 router.include_router(audit.router)
 
 

@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from newretail.identity.search import MATCHES
+from newretail.model import codes
 from newretail.security import Action, Role
+from newretail.web import customers, identity_forms, review
 from newretail.web.i18n import LANGUAGES, catalogue, pick_language, translate
 from newretail.web.overview import DEFINITIONS
 from newretail.web.overview_view import CHANNEL_ORDER
+from newretail.web.person_view import CONSENTS
 from newretail.web.render import NAV
 
 WEB = Path(__file__).parents[3] / "src" / "newretail" / "web"
@@ -25,6 +29,25 @@ DYNAMIC = (
     + [f"channel.{channel}" for channel in CHANNEL_ORDER]
     + ["auth.failed", "auth.form_expired", "error.forbidden", "error.csrf"]
     + ["audit.bad_date", "audit.bad_range", "chart.orders", "chart.sales_in"]
+    + [f"person.{key}" for key in customers.DEFINITIONS]
+    + [f"pdef.{key}" for key in customers.DEFINITIONS]
+    + [f"person.done_{done}" for done in customers.DONE]
+    + [f"review.done_{done}" for done in review.DONE]
+    + [f"review.field_{field}" for field in review.FIELDS]
+    + [f"error.{code}" for code in (*identity_forms.ERRORS, identity_forms.GENERAL_ERROR)]
+    + [f"consent.{channel}" for channel in CONSENTS]
+    + [f"matched_by.{match}" for match in MATCHES]
+    + [f"source.{source}" for source in (*codes.SOURCES, "api")]
+    + [f"status.{status}" for status in ("active", "provisional", "retired")]
+    + [f"reason.{kind}" for kind in ("identifier", "match", "manual", "single")]
+    + [f"timeline.{kind}" for kind in ("order", "refund", "complaint", "event", "merge")]
+    + [f"timeline.{kind}" for kind in ("unmerge", "split", "remerge")]
+    + [f"gender.{gender}" for gender in codes.GENDERS]
+    + [f"order_status.{status}" for status in codes.ORDER_STATUSES]
+    + [f"refund_reason.{reason}" for reason in codes.REFUND_REASONS]
+    + [f"complaint.{category}" for category in codes.COMPLAINT_CATEGORIES]
+    + ["customers.empty_query", "customers.not_found", "customers.not_found_title"]
+    + ["person.chart_orders", "person.chart_paid"]
 )
 
 

@@ -25,6 +25,17 @@ def translate(language: Language, key: str, **values: object) -> str:
     return message.format(**values) if values else message
 
 
+def translate_value(language: Language, prefix: str, value: object) -> str:
+    """The label of a code (``source.wechat``), or the code itself when it has none: a source or a
+    channel added later still shows."""
+    text = str(value)
+    return (
+        catalogue(language).get(f"{prefix}.{text}")
+        or catalogue("en").get(f"{prefix}.{text}")
+        or text
+    )
+
+
 def as_language(text: str | None) -> Language | None:
     """``text`` if it names a console language, else None."""
     return next((language for language in LANGUAGES if language == text), None)

@@ -1,0 +1,1 @@
+"""OneID: one person across every channel."""
