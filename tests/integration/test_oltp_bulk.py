@@ -7,11 +7,11 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 from tests.integration.databases import database_url, migrated_engine
 
-from newretail.oltp.bulk import upsert_rows
-from newretail.oltp.tables import identity_persons
+from newretail.oltp.bulk import indexes_deferred, upsert_rows
+from newretail.oltp.tables import identity_links, identity_persons
 
 __all__ = ["database_url", "migrated_engine"]
 NOW = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.UTC)
@@ -68,3 +68,31 @@ def test_a_failed_transaction_writes_nothing(migrated_engine: Engine) -> None:
         upsert_rows(conn, identity_persons, _persons(ids, "active"), ("person_id",))
         raise RuntimeError("killed mid-way")
     assert not any(p.startswith("PROLLBACK") for p in _rows(migrated_engine))
+
+
+def test_a_bulk_load_into_an_empty_table_rebuilds_its_indexes(migrated_engine: Engine) -> None:
+    def index_names() -> set[str]:
+        return {i["name"] for i in inspect(migrated_engine).get_indexes("identity_links")}
+
+    before = index_names()
+    rows = pa.table(
+        {
+            "source": pa.array(["app", "pos"]),
+            "source_record_id": pa.array(["U1", "C1"]),
+            "person_id": pa.array(["PX", "PX"]),
+            "phone_hash": pa.array(["h", "h"]),
+            "reason_kind": pa.array(["identifier"] * 2),
+            "reason": pa.array(["phone"] * 2),
+            "origin": pa.array(["lake"] * 2),
+            "linked_at": pa.array([NOW] * 2, pa.timestamp("us", tz="UTC")),
+        }
+    )
+    with migrated_engine.begin() as conn, indexes_deferred(conn, identity_links):
+        upsert_rows(conn, identity_links, rows, ("source", "source_record_id"))
+        assert not inspect(conn).get_indexes("identity_links")
+    assert index_names() == before and before
+    with migrated_engine.connect() as conn:
+        found = conn.execute(
+            select(identity_links.c.source).where(identity_links.c.phone_hash == "h")
+        ).all()
+    assert len(found) == 2

@@ -10,7 +10,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from newretail.identity.assign import Move
-from newretail.oltp.bulk import upsert_rows
+from newretail.oltp.bulk import indexes_deferred, upsert_rows
 from newretail.oltp.tables import (
     identity_constraints,
     identity_demoted,
@@ -126,9 +126,10 @@ def finish_run(
 
 
 def write_links(conn: Connection, changed: pa.Table) -> int:
-    return upsert_rows(
-        conn, identity_links, changed.select(list(LINK_COLUMNS)), ("source", "source_record_id")
-    )
+    with indexes_deferred(conn, identity_links):
+        return upsert_rows(
+            conn, identity_links, changed.select(list(LINK_COLUMNS)), ("source", "source_record_id")
+        )
 
 
 def write_persons(
