@@ -27,6 +27,7 @@ from newretail.identity.records import RecordSet, load_records
 from newretail.identity.review import queue_for_review
 from newretail.identity.rules import IdentityRules
 from newretail.lake import Lake
+from newretail.model import oneid
 from newretail.progress import Progress, SilentProgress, Task
 
 
@@ -442,8 +443,8 @@ def _write_lake(
 ) -> None:
     """The lake's view of OneID for tags, audiences and BI: record links and golden profiles."""
     linked = records.records.append_column("person_id", person_id)
+    links = linked.select(list(oneid.PERSON_LINKS.schema.names))
+    persons = golden_profiles(linked, rules).cast(oneid.PERSONS.schema)
     with lake.writer():
-        lake.write_partition(
-            "dwd", "person_links", {}, linked.select(["source", "source_record_id", "person_id"])
-        )
-        lake.write_partition("dwd", "persons", {}, golden_profiles(linked, rules))
+        lake.write_partition("dwd", "person_links", {}, links.cast(oneid.PERSON_LINKS.schema))
+        lake.write_partition("dwd", "persons", {}, persons)

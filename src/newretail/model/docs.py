@@ -9,7 +9,7 @@ from newretail.model.spec import TableSpec, description_of
 
 def render_markdown() -> str:
     """The data-model reference as Markdown: the canonical (ODS) tables, DWD, then DWS."""
-    from newretail.model import CANONICAL, dwd, dws
+    from newretail.model import CANONICAL, dwd, dws, oneid
 
     lines = [*_intro(), *_layer("ods", "ODS: the canonical tables", CANONICAL)]
     lines += [
@@ -30,6 +30,7 @@ def render_markdown() -> str:
     lines += _layer(
         "dws", "DWS: summaries by person, store, product, material and hour", dws.TABLES
     )
+    lines += _layer("dwd", "OneID: persons (written by `newretail identity resolve`)", oneid.TABLES)
     return "\n".join(lines) + "\n"
 
 
