@@ -45,7 +45,9 @@ def build_graph(records: RecordSet, rules: IdentityRules) -> IdGraph:
         SELECT i.kind, i.value, count(DISTINCT i.record_key) AS records,
                count(DISTINCT r.birthday) AS birthdays,
                count(DISTINCT r.gender) FILTER (WHERE r.gender IN ('F', 'M')) AS genders,
-               count(DISTINCT left(r.name, 1)) AS surnames,
+               -- All but the last character: a typo only ever changes the last one, so two
+               -- different stems (王建国, 王小明) are two people.
+               count(DISTINCT left(r.name, length(r.name) - 1)) AS stems,
                any_value(l.max_records) AS max_records, any_value(l.check_) AS check_
         FROM ids i JOIN records r USING (record_key) JOIN ({limits}) l USING (kind)
         GROUP BY i.kind, i.value
@@ -57,7 +59,7 @@ def build_graph(records: RecordSet, rules: IdentityRules) -> IdGraph:
                CASE WHEN records > max_records THEN 'fanout' ELSE 'conflict' END AS reason,
                records::INTEGER AS records
         FROM stats
-        WHERE records > max_records OR (check_ AND (birthdays > 1 OR genders > 1 OR surnames > 1))
+        WHERE records > max_records OR (check_ AND (birthdays > 1 OR genders > 1 OR stems > 1))
         ORDER BY kind, value
         """
     ).to_arrow_table()
@@ -69,24 +71,25 @@ def build_graph(records: RecordSet, rules: IdentityRules) -> IdGraph:
         FROM ids i JOIN stats s USING (kind, value) ANTI JOIN demoted d USING (kind, value)
         """
     )
-    # A value shared by a family still links each member's own records: those with the same
-    # surname that agree on birthday and gender (a hub, demoted for fan-out, links nothing).
+    # A value shared by a family still links each member's own records: those with the same full
+    # name that agree on birthday and gender (a father and son share a surname and a gender, and
+    # one of their records may lack a birthday). A hub, demoted for fan-out, links nothing.
     db.sql(
         """
         INSERT INTO usable
         WITH members AS (
-            SELECT i.record_key, i.kind, i.value, left(r.name, 1) AS surname,
+            SELECT i.record_key, i.kind, i.value, r.name AS full_name,
                    r.birthday, r.gender
             FROM ids i JOIN demoted d USING (kind, value) JOIN records r USING (record_key)
             WHERE d.reason = 'conflict' AND r.name IS NOT NULL
         ), agreeing AS (
-            SELECT kind, value, surname FROM members GROUP BY ALL
+            SELECT kind, value, full_name FROM members GROUP BY ALL
             HAVING count(DISTINCT birthday) <= 1
                AND count(DISTINCT gender) FILTER (WHERE gender IN ('F', 'M')) <= 1
                AND count(DISTINCT record_key) > 1
         )
-        SELECT m.record_key, m.kind, m.value || '/' || m.surname, 2
-        FROM members m JOIN agreeing a USING (kind, value, surname)
+        SELECT m.record_key, m.kind, m.value || '/' || m.full_name, 2
+        FROM members m JOIN agreeing a USING (kind, value, full_name)
         """
     )
     edges = db.sql(

@@ -20,7 +20,7 @@ class IdentifierRule:
 
     ``max_records``: a value on more distinct records than this is a hub (a store's test number, a
     shared family tablet) and is demoted. ``conflict_check``: a value whose records disagree on
-    birthday, gender or surname belongs to several people (a family's phone) and is demoted too.
+    birthday, gender or name (beyond a typo in its last character) belongs to several people (a family's phone) and is demoted too.
     """
 
     kind: str

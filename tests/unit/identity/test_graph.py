@@ -89,3 +89,16 @@ def test_a_set_kept_apart_is_cut_from_the_rest_of_its_component() -> None:
     b = np.array([1, 2, 3])
     assert components(4, [(a, b)]).tolist() == [0, 0, 0, 0]
     assert components(4, [(a, b)], apart=[np.array([2, 3])]).tolist() == [0, 0, 2, 2]
+
+
+def test_a_father_and_son_on_one_phone_stay_apart_when_one_record_lacks_a_birthday() -> None:
+    records = _records(
+        [
+            {"name": "王建国", "birthday": D(1965, 3, 1), "gender": "M", "ids": {"phone": "f"}},
+            {"name": "王小明", "gender": "M", "ids": {"phone": "f"}},
+            {"name": "刘芳", "birthday": D(1967, 4, 2), "gender": "F", "ids": {"phone": "f"}},
+        ]
+    )
+    graph = build_graph(records, IdentityRules())
+    assert graph.demoted["reason"].to_pylist() == ["conflict"]
+    assert graph.cluster.tolist() == [0, 1, 2]
