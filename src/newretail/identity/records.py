@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, tuple_
 
 from newretail.errors import NoData
 from newretail.identity.rules import IdentityRules
@@ -99,10 +99,14 @@ def load_records(lake: Lake, conn: Connection, rules: IdentityRules) -> RecordSe
     return RecordSet(records, identifiers)
 
 
-def api_records(conn: Connection) -> pa.Table:
-    """The member records the API has written, as rows of the lake's identity-record schema."""
-    rows = conn.execute(select(identity_api_records.c.attributes)).scalars().all()
-    return records_table(rows)
+def api_records(conn: Connection, keys: Sequence[tuple[str, str]] | None = None) -> pa.Table:
+    """The member records the API has written (all, or those with the given keys), as rows of the
+    lake's identity-record schema."""
+    query = select(identity_api_records.c.attributes)
+    if keys is not None:
+        table = identity_api_records.c
+        query = query.where(tuple_(table.source, table.source_record_id).in_(list(keys)))
+    return records_table(conn.execute(query).scalars().all())
 
 
 def records_table(rows: Iterable[dict[str, object]]) -> pa.Table:
@@ -174,7 +178,8 @@ def records_of(
             }
         ),
     )
-    db.register("api_records", api_records(conn))
+    # Only the requested records: a person view must not read every record the API ever wrote.
+    db.register("api_records", api_records(conn, keys) if keys else records_table([]))
     names = ", ".join(f'"{c}"' for c in RECORD_SCHEMA.names)
     files = [str(f) for f in lake.files("dwd", "identity_records")]
     from_lake = f"SELECT {names} FROM read_parquet({files}) UNION ALL BY NAME " if files else ""

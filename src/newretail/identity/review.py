@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from newretail.errors import Conflict, NotFound
 from newretail.identity.manual import keep_apart, merge_persons, person_of
@@ -32,7 +32,7 @@ def queue_for_review(conn: Connection, pairs: pa.Table, *, run_id: int, now: dt.
     """Add grey-zone pairs not queued before (a decided pair is never asked again)."""
     if pairs.num_rows == 0:
         return 0
-    before = conn.execute(select(identity_review.c.id)).all()
+    before = _review_count(conn)
     n = pairs.num_rows
     rows = (
         pairs.append_column("status", pa.array(["open"] * n))
@@ -46,7 +46,11 @@ def queue_for_review(conn: Connection, pairs: pa.Table, *, run_id: int, now: dt.
         ("left_source", "left_record_id", "right_source", "right_record_id"),
         update=False,
     )
-    return len(conn.execute(select(identity_review.c.id)).all()) - len(before)
+    return _review_count(conn) - before
+
+
+def _review_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(identity_review)).scalar_one())
 
 
 def list_reviews(conn: Connection, *, status: str = "open", limit: int = 50) -> list[ReviewItem]:
