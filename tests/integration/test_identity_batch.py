@@ -25,7 +25,7 @@ from newretail.identity.rules import IdentityRules
 from newretail.identity.store import current_links
 from newretail.ingest import ingest
 from newretail.lake import Lake, build
-from newretail.oltp.tables import identity_links, identity_persons
+from newretail.oltp.tables import identity_demoted, identity_links, identity_persons
 from newretail.progress import SilentProgress
 from newretail.sim import SimConfig, generate
 
@@ -193,12 +193,13 @@ def test_an_unmerge_survives_the_next_run(
     after = _links(resolved)
     assert after[target][0] == "PTESTSPLIT0001"
     assert all(after[r][0] == keep for r in records[:-1])
+    assert _lake_links(lake) == {k: v[0] for k, v in after.items()}
 
 
 def test_ids_survive_an_incremental_run_with_new_records(
     chain: tuple[Lake, Path], tmp_path: Path
 ) -> None:
-    lake, _ = chain
+    lake, truth = chain
     # A fresh home over a copy of the lake whose identity records stop at a cutoff; then the rest.
     copy = Lake(tmp_path / "lake")
     shutil.copytree(lake.root, copy.root)
@@ -225,4 +226,136 @@ def test_ids_survive_an_incremental_run_with_new_records(
         now_person = second[record][0]
         # A record keeps its person unless that person was merged (retired into the new one).
         assert now_person == person or persons[person] == ("retired", now_person)
+    assert report.fresh_records == everything.num_rows - early.num_rows
+    assert _lake_links(copy) == {k: v[0] for k, v in second.items()}
+    with engine.connect() as conn:
+        result = evaluate(
+            current_links(conn).select(["source", "source_record_id", "person_id"]),
+            truth,
+            identifier_rows(load_records(copy, conn, RULES), RULES),
+        )
+    strong_precision = result.strong.precision
+    assert strong_precision is not None and strong_precision >= 0.995
+    assert result.families_merged == 0 and result.hub_groups_merged == 0
+    engine.dispose()
+
+
+def _lake_links(lake: Lake) -> dict[tuple[str, str], str]:
+    table = pq.read_table(lake.partition_file("dwd", "person_links", {}))
+    return {
+        (s, r): p
+        for s, r, p in zip(
+            table["source"].to_pylist(),
+            table["source_record_id"].to_pylist(),
+            table["person_id"].to_pylist(),
+            strict=True,
+        )
+    }
+
+
+def test_new_records_join_bridge_persons_and_never_link_through_a_hub(
+    chain: tuple[Lake, Path], tmp_path: Path
+) -> None:
+    lake, truth = chain
+    copy = Lake(tmp_path / "lake")
+    shutil.copytree(lake.root, copy.root)
+    from newretail.oltp import make_engine, upgrade
+
+    engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'bridge.sqlite3'}")
+    upgrade(engine)
+    model = tmp_path / "model.json"
+    resolve_identities(copy, engine, rules=RULES, model_file=model, now=NOW, full=True)
+    before = _links(engine)
+    path = copy.files("dwd", "identity_records")[0]
+    records = pq.read_table(path)
+    rows = {(r["source"], r["source_record_id"]): r for r in records.to_pylist()}
+    with engine.connect() as conn:
+        demoted = {
+            (kind, value): reason
+            for kind, value, reason in conn.execute(
+                select(identity_demoted.c.kind, identity_demoted.c.value, identity_demoted.c.reason)
+            ).all()
+        }
+    # A true person the first run left in two persons: one part with a usable phone, the other
+    # with a unionid. A new mini-program record carrying both is the bridge.
+    truth_map = pq.read_table(truth / "identity_map.parquet")
+    true_of = {
+        (s, r): p
+        for s, r, p in zip(
+            truth_map["source"].to_pylist(),
+            truth_map["source_record_id"].to_pylist(),
+            truth_map["person_id"].to_pylist(),
+            strict=True,
+        )
+    }
+    parts: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    for key, (person, _, _) in before.items():
+        parts.setdefault(true_of[key], {}).setdefault(person, []).append(key)
+    bridge: tuple[tuple[str, str], tuple[str, str]] | None = None
+    for split in (p for p in parts.values() if len(p) == 2):
+        phones = [
+            k
+            for k in next(iter(split.values()))
+            if rows[k]["phone_hash"] and ("phone", rows[k]["phone_hash"]) not in demoted
+        ]
+        unionids = [k for k in list(split.values())[1] if rows[k]["wechat_unionid"]]
+        if phones and unionids:
+            bridge = (phones[0], unionids[0])
+            break
+    assert bridge is not None, "the chain has no person split between a phone and a unionid"
+    phone_record, unionid_record = rows[bridge[0]], rows[bridge[1]]
+    hub = next(
+        value for (kind, value), why in demoted.items() if kind == "phone" and why == "fanout"
+    )
+    later = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    template = {**phone_record, "created_at": later, "updated_at": later}
+    new_rows = [
+        # Another record of the phone's person: joins it.
+        {**template, "source": "pos", "source_record_id": "NEW-SAME", "pos_card_no": "NEW-SAME"},
+        # Both halves' identifiers, the person's own name: the two persons become one.
+        {
+            **template,
+            "source": "mini_program",
+            "source_record_id": "NEW-BRIDGE",
+            "wechat_unionid": unionid_record["wechat_unionid"],
+            "wechat_openid": "NEW-BRIDGE",
+            "email_hash": None,
+        },
+        # A stranger typed in with a cashier's default number: linked to nobody.
+        {
+            **template,
+            "source": "pos",
+            "source_record_id": "NEW-HUB",
+            "pos_card_no": "NEW-HUB",
+            "phone_hash": hub,
+            "name": "测试新客",
+            "email_hash": None,
+            "wechat_unionid": None,
+        },
+    ]
+    pq.write_table(
+        pa.concat_tables([records, pa.Table.from_pylist(new_rows, records.schema)]), path
+    )
+    report = resolve_identities(copy, engine, rules=RULES, model_file=model, now=NOW)
+    after = _links(engine)
+    assert report.mode == "incremental" and report.fresh_records == 3
+    assert report.records < len(after)  # only the touched part of the chain was resolved
+    halves = {before[bridge[0]][0], before[bridge[1]][0]}
+    joined = after[("mini_program", "NEW-BRIDGE")][0]
+    assert joined in halves and report.merges >= 1
+    assert {after[k][0] for k in parts[true_of[bridge[0]]][before[bridge[0]][0]]} == {joined}
+    assert {after[k][0] for k in parts[true_of[bridge[1]]][before[bridge[1]][0]]} == {joined}
+    assert after[("pos", "NEW-SAME")][0] == joined
+    hub_person = after[("pos", "NEW-HUB")][0]
+    assert [k for k, v in after.items() if v[0] == hub_person] == [("pos", "NEW-HUB")]
+    untouched = {k: v[0] for k, v in before.items() if v[0] not in halves}
+    assert all(after[k][0] == p for k, p in untouched.items())
+    # The lake shows exactly what the OLTP store holds, for every record.
+    assert _lake_links(copy) == {k: v[0] for k, v in after.items()}
+    golden = pq.read_table(copy.partition_file("dwd", "persons", {}))
+    counts = dict(zip(golden["person_id"].to_pylist(), golden["records"].to_pylist(), strict=True))
+    expected: dict[str, int] = {}
+    for person, _, _ in after.values():
+        expected[person] = expected.get(person, 0) + 1
+    assert counts == expected
     engine.dispose()

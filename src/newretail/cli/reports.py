@@ -64,8 +64,9 @@ def print_build(console: Console, report: BuildReport) -> None:
 
 def print_identity_run(console: Console, report: IdentityRun) -> None:
     console.print(
-        f"OneID run {report.run_id} ({report.mode}): {report.records:,} records -> "
-        f"{report.persons:,} persons; {report.new_persons:,} new, {report.merges:,} merges, "
+        f"OneID run {report.run_id} ({report.mode}): {report.fresh_records:,} new or changed "
+        f"records; {report.records:,} records resolved -> {report.persons:,} persons; "
+        f"{report.new_persons:,} new, {report.merges:,} merges, "
         f"{report.splits:,} splits, {report.fuzzy_links:,} fuzzy links, {report.demoted:,} "
         f"identifiers demoted, {report.queued_for_review:,} pairs queued for review"
     )

@@ -87,12 +87,13 @@ def assign_persons(
         WHERE cluster NOT IN (SELECT cluster FROM chosen) AND record_key = cluster
         """
     ).fetchall()
-    issued = set(taken)
+    # ``taken`` may be backed by the database, so it is only asked, never copied.
+    issued: set[str] = set()
     new_persons: list[str] = []
     for label, source, record_id in founders:
         attempt = 0
         person = derived_person_id(source, record_id)
-        while person in issued:
+        while person in issued or person in taken:
             attempt += 1
             person = derived_person_id(source, record_id, attempt)
         issued.add(person)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,16 @@ from sqlalchemy import Engine
 
 from newretail.identity import store
 from newretail.identity.assign import assign_persons
+from newretail.identity.delta import incremental_scope, keyed_features, update_lake
 from newretail.identity.features import link_features
 from newretail.identity.golden import golden_profiles
 from newretail.identity.graph import IdGraph, build_graph, components
 from newretail.identity.linking import LinkSettings, predict_pairs, train_model
-from newretail.identity.records import RecordSet, load_records
+from newretail.identity.population import append_population, save_population
+from newretail.identity.records import RecordSet, key_strings, load_records
 from newretail.identity.review import queue_for_review
 from newretail.identity.rules import IdentityRules
+from newretail.identity.versions import version_identifiers
 from newretail.lake import Lake
 from newretail.model import oneid
 from newretail.progress import Progress, SilentProgress, Task
@@ -33,9 +37,14 @@ from newretail.progress import Progress, SilentProgress, Task
 
 @dataclass(frozen=True)
 class RunReport:
+    """``records`` and ``persons``: what the run resolved (the whole chain in a full run; in an
+    incremental one, the new records and the persons they touched); ``fresh_records``: records
+    new or changed since the previous run."""
+
     run_id: int
     mode: str
     records: int
+    fresh_records: int
     persons: int
     new_persons: int
     merges: int
@@ -59,44 +68,74 @@ def resolve_identities(
     retrain: bool = False,
     progress: Progress | None = None,
 ) -> RunReport:
-    """Resolve every identity record to a person. ``full`` re-scores every fuzzy candidate; otherwise
-    fuzzy links decided earlier are kept and only records new since the last run are scored."""
+    """Resolve identity records to persons. ``full`` resolves the whole chain and re-scores every
+    fuzzy candidate; otherwise (after a first run) only records new or changed since the last run
+    and the persons they touch are resolved, and fuzzy links decided earlier are kept."""
     steps = (progress or SilentProgress()).task("OneID: resolve identities", total=len(_STEPS))
     clock = _Clock(steps)
+    cache_dir = model_file.parent
     with engine.connect() as conn:
-        records = load_records(lake, conn, rules)
-        previous = store.current_links(conn)
-        issued = store.issued_person_ids(conn)
+        watermark = store.last_watermark(conn)
+        last_started = store.last_run_started(conn)
+        versions = version_identifiers(lake, cache_dir, rules)
+        scope = None
+        if not full and watermark is not None and last_started is not None:
+            scope = incremental_scope(
+                lake,
+                conn,
+                rules,
+                watermark=watermark,
+                last_started=last_started,
+                versions=versions,
+                cache_dir=cache_dir,
+            )
+        features: pa.Table | None = None
+        if scope is None:
+            records = load_records(lake, conn, rules, versions=versions)
+            previous = store.current_links(conn)
+            taken: AbstractSet[str] = store.issued_person_ids(conn)
+            demoted_before = None
+            fresh = len(records) if watermark is None else _fresh_count(records, previous)
+            features = link_features(records.records)
+        else:
+            records, previous = scope.records, scope.previous
+            taken = store.IssuedIds(conn)
+            demoted_before = store.demoted_values(conn)
+            fresh = int(scope.fresh.sum())
         dormant = store.dormant_person_ids(conn)
         constraints = store.active_constraints(conn)
-        watermark = store.last_watermark(conn)
-    clock.lap("load")
-    graph = build_graph(records, rules)
-    clock.lap("graph")
-    pool = ~graph.has_contact
-    fuzzy_a, fuzzy_b, match_reason, match_weight, review = _fuzzy_links(
-        records,
-        graph,
-        pool,
-        previous,
-        rules,
-        model_file=model_file,
-        full=full or watermark is None,
-        backend=backend,
-        retrain=retrain,
-    )
-    clock.lap("fuzzy")
-    must_a, must_b, apart, manual = _constraint_edges(constraints, records)
-    cluster = components(
-        len(records), [(graph.edge_a, graph.edge_b), (fuzzy_a, fuzzy_b), (must_a, must_b)], apart
-    )
-    assignment = assign_persons(records.records, cluster, previous, issued)
+        clock.lap("load")
+        graph = build_graph(records, rules, demoted_before)
+        clock.lap("graph")
+        pool = ~graph.has_contact
+        fuzzy_a, fuzzy_b, match_reason, match_weight, review = _fuzzy_links(
+            records,
+            graph,
+            pool,
+            previous,
+            rules,
+            model_file=model_file,
+            full=full or watermark is None,
+            backend=backend,
+            retrain=retrain,
+            features=features,
+            name_frequencies=None if scope is None else scope.name_frequencies,
+        )
+        clock.lap("fuzzy")
+        must_a, must_b, apart, manual = _constraint_edges(constraints, records)
+        cluster = components(
+            len(records),
+            [(graph.edge_a, graph.edge_b), (fuzzy_a, fuzzy_b), (must_a, must_b)],
+            apart,
+        )
+        assignment = assign_persons(records.records, cluster, previous, taken)
     clock.lap("assign")
     links = _links(records, graph, assignment.person_id, match_reason, match_weight, manual, now)
     changed = _changed(links, previous)
     persons = pc.unique(assignment.person_id)
+    mode = "full" if scope is None else "incremental"
     with engine.begin() as conn:
-        run_id = store.start_run(conn, "full" if full else "incremental", now)
+        run_id = store.start_run(conn, mode, now)
         changed = changed.set_column(
             changed.schema.get_field_index("run_id"),
             "run_id",
@@ -112,12 +151,16 @@ def resolve_identities(
             now=now,
         )
         store.write_events(conn, assignment.moves, actor=f"run:{run_id}", now=now)
-        store.replace_demoted(conn, graph.demoted, run_id)
+        if scope is None:
+            store.replace_demoted(conn, graph.demoted, run_id)
+        else:
+            store.add_demoted(conn, graph.demoted, run_id)
         queued = queue_for_review(conn, review, run_id=run_id, now=now)
         report = RunReport(
             run_id=run_id,
-            mode="full" if full else "incremental",
+            mode=mode,
             records=len(records),
+            fresh_records=fresh,
             persons=len(persons),
             new_persons=len(assignment.new_persons),
             merges=sum(1 for m in assignment.moves if m.kind == "merge"),
@@ -129,11 +172,30 @@ def resolve_identities(
             seconds=clock.laps,
         )
         newest = pc.max(records.records["updated_at"]).as_py()
+        if watermark is not None and (newest is None or newest < watermark):
+            newest = watermark
         store.finish_run(conn, run_id, now=now, watermark=newest, stats=_stats(report))
         clock.lap("write")
-        _write_lake(lake, records, assignment.person_id, rules)
+        linked = records.records.append_column("person_id", assignment.person_id)
+        if features is not None:
+            _write_lake(lake, linked, rules)
+            save_population(cache_dir, keyed_features(features, records.records))
+        if scope is not None:
+            append_population(cache_dir, scope.fresh_features, scope.population)
+            update_lake(
+                lake,
+                linked.select(list(oneid.PERSON_LINKS.schema.names)),
+                golden_profiles(linked, rules),
+                replaced=scope.touched | {str(p) for p in persons.to_pylist()},
+            )
     clock.lap("lake")
     return RunReport(**{**report.__dict__, "seconds": clock.laps})
+
+
+def _fresh_count(records: RecordSet, previous: pa.Table) -> int:
+    """Records the previous links do not hold (new since the last run)."""
+    known = pc.is_in(key_strings(records.records), value_set=key_strings(previous))
+    return len(records) - int(np.count_nonzero(known.to_numpy(zero_copy_only=False)))
 
 
 _STEPS = ("load", "graph", "fuzzy", "assign", "write", "lake")
@@ -210,6 +272,8 @@ def _fuzzy_links(
     full: bool,
     backend: str,
     retrain: bool,
+    features: pa.Table | None,
+    name_frequencies: pa.Table | None,
 ) -> tuple[np.ndarray, np.ndarray, pa.Array[Any], np.ndarray, pa.Table]:
     """Accepted fuzzy edges (a, b), each record's match reason and weight, and grey-zone pairs."""
     n = len(records)
@@ -285,7 +349,8 @@ def _fuzzy_links(
     settings = LinkSettings(
         accept_probability=rules.accept_probability, review_probability=rules.review_probability
     )
-    features = link_features(records.records)
+    if features is None:
+        features = link_features(records.records)
     if retrain or not model_file.exists():
         model = train_model(features, graph.cluster, backend=backend, settings=settings)
         model_file.parent.mkdir(parents=True, exist_ok=True)
@@ -293,7 +358,13 @@ def _fuzzy_links(
     else:
         model = json.loads(model_file.read_text(encoding="utf-8"))
     pairs = predict_pairs(
-        features, graph.cluster, to_score, model, backend=backend, settings=settings
+        features,
+        graph.cluster,
+        to_score,
+        model,
+        backend=backend,
+        settings=settings,
+        name_frequencies=name_frequencies,
     )
     db.register("pairs", pairs)
     # Orient each pair from a scored pool record to its candidate; keep each pool cluster's best.
@@ -301,18 +372,24 @@ def _fuzzy_links(
         """
         CREATE TABLE oriented AS
         SELECT pl.cluster AS from_cluster, p.record_key_l AS a, p.record_key_r AS b,
-               p.match_weight, p.match_probability
-        FROM pairs p JOIN pool pl ON pl.record_key = p.record_key_l WHERE pl.pool
+               p.match_weight, p.match_probability, NOT pr.pool AS to_contact
+        FROM pairs p JOIN pool pl ON pl.record_key = p.record_key_l
+        JOIN pool pr ON pr.record_key = p.record_key_r WHERE pl.pool
         UNION ALL
-        SELECT pr.cluster, p.record_key_r, p.record_key_l, p.match_weight, p.match_probability
-        FROM pairs p JOIN pool pr ON pr.record_key = p.record_key_r WHERE pr.pool
+        SELECT pr.cluster, p.record_key_r, p.record_key_l, p.match_weight, p.match_probability,
+               NOT pl.pool
+        FROM pairs p JOIN pool pl ON pl.record_key = p.record_key_l
+        JOIN pool pr ON pr.record_key = p.record_key_r WHERE pr.pool
         """
     )
+    # The best candidate with a phone or e-mail wins when one is accepted; another pool cluster
+    # only failing that. By weight alone two fragments of one person (a Meituan and an Ele.me
+    # account at one address) pick each other and stay an island apart from the person's app.
     best = db.sql(
         f"""
         SELECT * FROM oriented WHERE match_probability >= {rules.accept_probability}
         QUALIFY row_number() OVER (
-            PARTITION BY from_cluster ORDER BY match_weight DESC, b) = 1
+            PARTITION BY from_cluster ORDER BY to_contact DESC, match_weight DESC, b) = 1
         """
     ).to_arrow_table()
     grey = db.sql(
@@ -438,11 +515,8 @@ def _stats(report: RunReport) -> dict[str, Any]:
     return {k: v for k, v in report.__dict__.items() if k != "run_id"}
 
 
-def _write_lake(
-    lake: Lake, records: RecordSet, person_id: pa.Array[Any], rules: IdentityRules
-) -> None:
+def _write_lake(lake: Lake, linked: pa.Table, rules: IdentityRules) -> None:
     """The lake's view of OneID for tags, audiences and BI: record links and golden profiles."""
-    linked = records.records.append_column("person_id", person_id)
     links = linked.select(list(oneid.PERSON_LINKS.schema.names))
     persons = golden_profiles(linked, rules).cast(oneid.PERSONS.schema)
     with lake.writer():

@@ -21,7 +21,8 @@ from newretail.identity.rules import CONTACT_KINDS, IdentityRules
 class IdGraph:
     """``demoted``: (kind, value, reason, records). Per record: ``linked_by`` (the identifier kinds it
     shares with another record, '+'-joined, '' if none) and ``has_contact`` (its cluster holds a
-    usable phone or e-mail). ``edge_a``/``edge_b``: record pairs joined by an identifier."""
+    usable value of a contact kind, ``rules.CONTACT_KINDS``). ``edge_a``/``edge_b``: record pairs
+    joined by an identifier."""
 
     demoted: pa.Table
     edge_a: np.ndarray
@@ -31,10 +32,17 @@ class IdGraph:
     has_contact: np.ndarray
 
 
-def build_graph(records: RecordSet, rules: IdentityRules) -> IdGraph:
+def build_graph(
+    records: RecordSet, rules: IdentityRules, demoted_before: pa.Table | None = None
+) -> IdGraph:
+    """``demoted_before`` (kind, value, reason, records): values earlier runs demoted, which stay
+    demoted when ``records`` is a part of the chain whose own counts cannot show it."""
     db = duckdb.connect()
     db.register("ids", records.identifiers)
-    db.register("records", records.records.select(["record_key", "birthday", "gender", "name"]))
+    db.register("before", demoted_before if demoted_before is not None else _NONE_DEMOTED)
+    db.register(
+        "records", records.records.select(["record_key", "birthday", "gender", "name", "city"])
+    )
     limits = " UNION ALL ".join(
         f"SELECT '{r.kind}' AS kind, {r.max_records} AS max_records, {r.conflict_check} AS check_"
         for r in rules.identifiers
@@ -48,6 +56,9 @@ def build_graph(records: RecordSet, rules: IdentityRules) -> IdGraph:
                -- All but the last character: a typo only ever changes the last one, so two
                -- different stems (王建国, 王小明) are two people.
                count(DISTINCT left(r.name, length(r.name) - 1)) AS stems,
+               -- A one-character given name has the surname for its stem (孟艳, 孟子), and
+               -- family members often share surname and gender: their cities tell them apart.
+               count(DISTINCT trim(r.city)) AS cities,
                any_value(l.max_records) AS max_records, any_value(l.check_) AS check_
         FROM ids i JOIN records r USING (record_key) JOIN ({limits}) l USING (kind)
         GROUP BY i.kind, i.value
@@ -59,7 +70,18 @@ def build_graph(records: RecordSet, rules: IdentityRules) -> IdGraph:
                CASE WHEN records > max_records THEN 'fanout' ELSE 'conflict' END AS reason,
                records::INTEGER AS records
         FROM stats
-        WHERE records > max_records OR (check_ AND (birthdays > 1 OR genders > 1 OR stems > 1))
+        WHERE records > max_records
+           OR (check_ AND (birthdays > 1 OR genders > 1 OR stems > 1 OR cities > 1))
+        """
+    ).to_arrow_table()
+    db.register("found", demoted)
+    demoted = db.sql(
+        """
+        SELECT f.kind, f.value, f.reason, greatest(f.records, coalesce(b.records, 0))::INTEGER AS records
+        FROM found f LEFT JOIN before b USING (kind, value)
+        UNION ALL
+        SELECT b.kind, b.value, b.reason, b.records::INTEGER FROM before b
+        SEMI JOIN stats USING (kind, value) ANTI JOIN found USING (kind, value)
         ORDER BY kind, value
         """
     ).to_arrow_table()
@@ -72,20 +94,21 @@ def build_graph(records: RecordSet, rules: IdentityRules) -> IdGraph:
         """
     )
     # A value shared by a family still links each member's own records: those with the same full
-    # name that agree on birthday and gender (a father and son share a surname and a gender, and
-    # one of their records may lack a birthday). A hub, demoted for fan-out, links nothing.
+    # name that agree on birthday, gender and city (a father and son share a surname and a gender,
+    # and one of their records may lack a birthday). A hub, demoted for fan-out, links nothing.
     db.sql(
         """
         INSERT INTO usable
         WITH members AS (
             SELECT i.record_key, i.kind, i.value, r.name AS full_name,
-                   r.birthday, r.gender
+                   r.birthday, r.gender, trim(r.city) AS city
             FROM ids i JOIN demoted d USING (kind, value) JOIN records r USING (record_key)
             WHERE d.reason = 'conflict' AND r.name IS NOT NULL
         ), agreeing AS (
             SELECT kind, value, full_name FROM members GROUP BY ALL
             HAVING count(DISTINCT birthday) <= 1
                AND count(DISTINCT gender) FILTER (WHERE gender IN ('F', 'M')) <= 1
+               AND count(DISTINCT city) <= 1
                AND count(DISTINCT record_key) > 1
         )
         SELECT m.record_key, m.kind, m.value || '/' || m.full_name, 2
@@ -129,6 +152,16 @@ def build_graph(records: RecordSet, rules: IdentityRules) -> IdGraph:
         cluster=cluster,
         has_contact=cluster_contact[cluster],
     )
+
+
+_NONE_DEMOTED = pa.table(
+    {
+        "kind": pa.array([], pa.string()),
+        "value": pa.array([], pa.string()),
+        "reason": pa.array([], pa.string()),
+        "records": pa.array([], pa.int32()),
+    }
+)
 
 
 def components(

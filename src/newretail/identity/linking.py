@@ -49,6 +49,17 @@ class LinkSettings:
     seed: int = 42
 
 
+# Written on the name's parts: Splink leaves out of an EM session every comparison that reads a
+# column its blocking rule does (full_name, for the prior).
+_SAME_NAME = "surname_l = surname_r and given_name_l = given_name_r"
+# A mistyped last character of a given name of two or more characters; in a one-character given
+# name one edit is simply another name.
+_TYPO = (
+    "surname_l = surname_r and levenshtein(given_name_l, given_name_r) <= 1"
+    " and length(given_name_l) >= 2 and length(given_name_r) >= 2"
+)
+
+
 def _full_name() -> CustomComparison:
     # The whole name is one comparison: surname and given name are far from independent (a Latin
     # given name comes with a Latin surname), so the frequency of the full name is the evidence.
@@ -57,11 +68,10 @@ def _full_name() -> CustomComparison:
         [
             cll.NullLevel("full_name"),
             cll.ExactMatchLevel("full_name", term_frequency_adjustments=True),
-            # A mistyped last character of a given name of two or more characters; in a
-            # one-character given name one edit is simply another name.
+            cll.CustomLevel(_TYPO),
+            # A typo in a one-character given name changes all of it (邵远, 邵浩).
             cll.CustomLevel(
-                f"{same_surname} and levenshtein(given_name_l, given_name_r) <= 1"
-                " and length(given_name_l) >= 2 and length(given_name_r) >= 2"
+                f"{same_surname} and length(given_name_l) = 1 and length(given_name_r) = 1"
             ),
             cll.CustomLevel(same_surname),
             cll.ElseLevel(),
@@ -95,6 +105,24 @@ def _exact(column: str, *, tf: bool = False) -> CustomComparison:
     return CustomComparison(levels, output_column_name=column)
 
 
+def _masked_phone() -> CustomComparison:
+    # A masked number that people of one surname and city share (a family's phone) cannot tell
+    # which of them a record is: agreeing on it is no evidence, as if it were missing, unless
+    # the full names agree too (王建国 and his son 王建明 are one typo apart).
+    return CustomComparison(
+        [
+            cll.NullLevel("phone_masked"),
+            cll.CustomLevel(
+                "phone_masked_l = phone_masked_r AND (phone_shared_l OR phone_shared_r)"
+                f" AND NOT coalesce({_SAME_NAME}, false)"
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel("phone_masked", term_frequency_adjustments=True),
+            cll.ElseLevel(),
+        ],
+        output_column_name="phone_masked",
+    )
+
+
 def _model() -> SettingsCreator:
     # Term frequencies: a masked number, birthday or address many records share (a cashier's
     # default number, 1990-01-01, an office tower) says little.
@@ -107,7 +135,7 @@ def _model() -> SettingsCreator:
             _exact("gender"),
             _exact("birthday", tf=True),
             _exact("city"),
-            _exact("phone_masked", tf=True),
+            _masked_phone(),
             _exact("address", tf=True),
         ],
         retain_matching_columns=False,
@@ -182,10 +210,12 @@ def predict_pairs(
     *,
     backend: str = "duckdb",
     settings: LinkSettings,
+    name_frequencies: pa.Table | None = None,
 ) -> pa.Table:
     """Pairs of records in different clusters, at least one in the ``pool``, that ``model`` gives
     a match probability of at least ``settings.review_probability`` (schema ``PAIRS``). A model
-    trained on one backend scores on the other."""
+    trained on one backend scores on the other. ``name_frequencies`` (from
+    ``full_name_frequencies``) comes from the whole chain when ``features`` is only part of it."""
     table = _model_input(features, clusters).append_column(
         "in_pool", pa.array(np.asarray(pool, dtype=bool))
     )
@@ -194,7 +224,10 @@ def predict_pairs(
         plan = _plan(model, db_api.sql_dialect.sql_dialect_str)
         linker = Linker(db_api.register(table), plan, log_level=None)
         linker.table_management.register_term_frequency_lookup(
-            db_api.register(_full_name_frequencies(table)), "full_name"
+            db_api.register(
+                name_frequencies if name_frequencies is not None else _full_name_frequencies(table)
+            ),
+            "full_name",
         )
         scored = linker.inference.predict(
             threshold_match_probability=settings.review_probability, warning_mode="never"
@@ -206,18 +239,23 @@ def predict_pairs(
 
 def _plan(model: dict[str, Any], dialect: str) -> dict[str, Any]:
     """The comparisons written for ``dialect`` with the parameters ``model`` learnt (on any
-    backend), and the blocking rules of the search."""
+    backend), and the blocking rules of the search. Levels that carry no evidence (null levels)
+    learn nothing, so a model trained before one was added still fits."""
     plan = _model().create_settings_dict(dialect)
-    learnt = {c["output_column_name"]: c["comparison_levels"] for c in model["comparisons"]}
+    learnt = {
+        c["output_column_name"]: _evidence_levels(c["comparison_levels"])
+        for c in model["comparisons"]
+    }
     for comparison in plan["comparisons"]:
         levels = learnt.get(comparison["output_column_name"], [])
-        if len(levels) != len(comparison["comparison_levels"]):
+        planned = _evidence_levels(comparison["comparison_levels"])
+        if len(levels) != len(planned):
             raise InvalidInput(
                 "identity.model",
                 f"the model has no comparison {comparison['output_column_name']!r} of this "
                 "shape: train it again",
             )
-        for level, trained in zip(comparison["comparison_levels"], levels, strict=True):
+        for level, trained in zip(planned, levels, strict=True):
             level.update(
                 {k: trained[k] for k in ("m_probability", "u_probability") if k in trained}
             )
@@ -226,17 +264,66 @@ def _plan(model: dict[str, Any], dialect: str) -> dict[str, Any]:
     return plan
 
 
+def _evidence_levels(levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [level for level in levels if not level.get("is_null_level")]
+
+
 def _model_input(features: pa.Table, clusters: pa.Array[Any] | np.ndarray) -> pa.Table:
     cluster = pa.array(np.asarray(clusters, dtype=np.int64))
     if len(cluster) != len(features):
         raise InvalidInput(
             "identity.clusters", f"{len(cluster)} cluster ids for {len(features)} records"
         )
+    table = _with_full_name(features).append_column("cluster", cluster)
+    return table.append_column("phone_shared", _shared_phones(table))
+
+
+def _with_full_name(features: pa.Table) -> pa.Table:
     # pyarrow-stubs cannot type a str separator after arrays.
     full_name = pc.binary_join_element_wise(  # type: ignore[call-overload]
         features["surname"], features["given_name"], " "
     )
-    return features.append_column("full_name", full_name).append_column("cluster", cluster)
+    return features.append_column("full_name", full_name)
+
+
+def _shared_phones(table: pa.Table) -> pa.Array[Any]:
+    """Per record: people it could be share its masked phone, surname and city, as a family's
+    phone is shared. Among the records of that phone, surname and city whose gender does not
+    contradict the record's, some differ in birthday, gender or a name beyond a typo in its
+    last character (as the ID graph tells people apart on one full phone)."""
+    columns = table.select(["phone_masked", "surname", *_PERSON_FIELDS])
+    db = duckdb.connect()
+    db.register("records", columns.append_column("row_id", pa.array(np.arange(len(table)))))
+    shared: pa.Table = db.sql(_SHARED_SQL).to_arrow_table()
+    db.close()
+    return shared["shared"].combine_chunks()
+
+
+_PERSON_FIELDS = ("given_name", "gender", "birthday", "city")
+_SHARED_SQL = """
+WITH keyed AS (
+    SELECT row_id, phone_masked, surname, city, gender, birthday,
+           left(given_name, length(given_name) - 1) AS stem
+    FROM records WHERE phone_masked IS NOT NULL AND surname IS NOT NULL
+), shared AS (
+    SELECT a.row_id,
+           count(DISTINCT b.birthday) > 1 OR count(DISTINCT b.gender) > 1
+               OR count(DISTINCT b.stem) > 1 AS shared
+    FROM keyed a JOIN keyed b
+      ON a.phone_masked = b.phone_masked AND a.surname = b.surname
+     AND a.city IS NOT DISTINCT FROM b.city
+     AND (a.gender IS NULL OR b.gender IS NULL OR a.gender = b.gender)
+    GROUP BY a.row_id
+)
+SELECT coalesce(s.shared, false) AS shared
+FROM records r LEFT JOIN shared s USING (row_id)
+ORDER BY r.row_id
+"""
+
+
+def full_name_frequencies(features: pa.Table) -> pa.Table:
+    """How often each full name of ``features`` (from ``link_features``) occurs among them."""
+    return _full_name_frequencies(_with_full_name(features))
 
 
 def _full_name_frequencies(table: pa.Table) -> pa.Table:

@@ -8,18 +8,20 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, select, tuple_
 
 from newretail.errors import NoData
 from newretail.identity.rules import IdentityRules
+from newretail.identity.versions import IDENTITY_TABLE, read_version_files
 from newretail.lake import Lake
 from newretail.model import dwd
 from newretail.oltp.tables import identity_api_records
 
-IDENTITY_TABLE = "identity_records"
 RECORD_SCHEMA = dwd.table(IDENTITY_TABLE).schema
 
 
@@ -35,10 +37,18 @@ class RecordSet:
         return self.records.num_rows
 
 
-def load_records(lake: Lake, conn: Connection, rules: IdentityRules) -> RecordSet:
-    """All records to resolve; refuses a lake that has no identity records yet."""
+def load_records(
+    lake: Lake,
+    conn: Connection,
+    rules: IdentityRules,
+    only: pa.Table | None = None,
+    versions: Path | None = None,
+) -> RecordSet:
+    """All records to resolve, or ``only`` those whose (source, source_record_id) it lists;
+    refuses a lake that has no identity records yet. ``versions``: the identifiers of every
+    record version (the file ``version_identifiers`` keeps), read from the ODS when not given."""
     latest_files = lake.files("dwd", IDENTITY_TABLE)
-    api = api_records(conn)
+    api = api_records(conn, None if only is None else key_pairs(only))
     if not latest_files and api.num_rows == 0:
         raise NoData(
             "identity.no_records",
@@ -46,8 +56,12 @@ def load_records(lake: Lake, conn: Connection, rules: IdentityRules) -> RecordSe
         )
     db = duckdb.connect()
     db.register("api_records", api)
+    db.register("wanted_keys", (only if only is not None else _NO_KEYS).select(list(KEY)))
+    # Semi-joined on the record key when a subset is asked for; Parquet row groups not holding
+    # any of its keys are still read, but only their key columns.
+    subset = "" if only is None else " SEMI JOIN wanted_keys USING (source, source_record_id)"
     lake_rows = (
-        f"SELECT * FROM read_parquet({_paths(latest_files)}, union_by_name = true)"
+        f"SELECT * FROM read_parquet({_paths(latest_files)}, union_by_name = true){subset}"
         if latest_files
         else "SELECT * FROM api_records WHERE false"
     )
@@ -71,13 +85,10 @@ def load_records(lake: Lake, conn: Connection, rules: IdentityRules) -> RecordSe
         """
     ).to_arrow_table()
     db.register("records", records)
-    version_files = lake.files("ods", IDENTITY_TABLE)
-    versions = (
-        f"SELECT source, source_record_id, {_id_columns(rules)} FROM read_parquet("
-        f"{_paths(version_files)}, hive_partitioning = true, union_by_name = true) UNION ALL "
-        if version_files
-        else ""
-    )
+    if versions is None:
+        db.register("version_rows", read_version_files(lake.files("ods", IDENTITY_TABLE), rules))
+    else:
+        db.sql(f"CREATE VIEW version_rows AS SELECT * FROM read_parquet('{versions}')")
     unpivot = " UNION ALL ".join(
         f"SELECT record_key, '{rule.kind}' AS kind, {rule.column}::VARCHAR AS value FROM keyed "
         f"WHERE {rule.column} IS NOT NULL"
@@ -86,7 +97,8 @@ def load_records(lake: Lake, conn: Connection, rules: IdentityRules) -> RecordSe
     identifiers = db.sql(
         f"""
         WITH versions AS (
-            {versions}
+            SELECT source, source_record_id, {_id_columns(rules)} FROM version_rows{subset}
+            UNION ALL
             SELECT source, source_record_id, {_id_columns(rules)} FROM records
         ), keyed AS (
             SELECT r.record_key, v.* EXCLUDE (source, source_record_id)
@@ -99,14 +111,59 @@ def load_records(lake: Lake, conn: Connection, rules: IdentityRules) -> RecordSe
     return RecordSet(records, identifiers)
 
 
+KEY = ("source", "source_record_id")
+_KEYS_PER_QUERY = 2_000
+_NO_KEYS = pa.table(
+    {"source": pa.array([], pa.string()), "source_record_id": pa.array([], pa.string())}
+)
+
+
+def key_strings(table: pa.Table) -> pa.ChunkedArray[Any]:
+    """One string per row naming its record, for membership tests between record sets."""
+    joined: pa.ChunkedArray[Any] = pc.binary_join_element_wise(  # type: ignore[call-overload]
+        table["source"], table["source_record_id"], "\x1f"
+    )
+    return joined
+
+
+def key_pairs(keys: pa.Table) -> list[tuple[str, str]]:
+    """(source, source_record_id) of each row."""
+    sources = keys["source"].to_pylist()
+    ids = keys["source_record_id"].to_pylist()
+    return [(str(s), str(r)) for s, r in zip(sources, ids, strict=True)]
+
+
+def api_record_keys(conn: Connection) -> pa.Table:
+    """(source, source_record_id, updated_at) of every record the API has written."""
+    table = identity_api_records.c
+    rows = conn.execute(select(table.source, table.source_record_id, table.updated_at)).all()
+    return pa.table(
+        {
+            "source": pa.array([r[0] for r in rows], pa.string()),
+            "source_record_id": pa.array([r[1] for r in rows], pa.string()),
+            "updated_at": pa.array([r[2] for r in rows], pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
 def api_records(conn: Connection, keys: Sequence[tuple[str, str]] | None = None) -> pa.Table:
     """The member records the API has written (all, or those with the given keys), as rows of the
     lake's identity-record schema."""
     query = select(identity_api_records.c.attributes)
-    if keys is not None:
-        table = identity_api_records.c
-        query = query.where(tuple_(table.source, table.source_record_id).in_(list(keys)))
-    return records_table(conn.execute(query).scalars().all())
+    if keys is None:
+        return records_table(conn.execute(query).scalars().all())
+    table = identity_api_records.c
+    # The keys first, from the primary key alone: most records asked for never came through the
+    # API, and a lookup of a key list is costly on SQLite.
+    held = {(str(s), str(r)) for s, r in conn.execute(select(table.source, table.source_record_id))}
+    wanted = [key for key in keys if key in held]
+    rows: list[dict[str, object]] = []
+    # In slices: SQLite caps the parameters of one statement.
+    for start in range(0, len(wanted), _KEYS_PER_QUERY):
+        chunk = wanted[start : start + _KEYS_PER_QUERY]
+        where = tuple_(table.source, table.source_record_id).in_(chunk)
+        rows.extend(conn.execute(query.where(where)).scalars())
+    return records_table(rows)
 
 
 def records_table(rows: Iterable[dict[str, object]]) -> pa.Table:

@@ -20,7 +20,8 @@ class IdentifierRule:
 
     ``max_records``: a value on more distinct records than this is a hub (a store's test number, a
     shared family tablet) and is demoted. ``conflict_check``: a value whose records disagree on
-    birthday, gender or name (beyond a typo in its last character) belongs to several people (a family's phone) and is demoted too.
+    birthday, gender, city or name (beyond a typo in its last character) belongs to several
+    people (a family's phone) and is demoted too.
     """
 
     kind: str
@@ -34,8 +35,10 @@ DEFAULT_IDENTIFIERS = (
     IdentifierRule("email", "email_hash", max_records=6, conflict_check=True),
     IdentifierRule("unionid", "wechat_unionid", max_records=6, conflict_check=False),
 )
-# Identifiers that make a person reachable and distinct; a cluster without one is fuzzy-matched.
-CONTACT_KINDS = ("phone", "email")
+# Identifiers that make a cluster a whole person; a cluster without one is fuzzy-matched. Not the
+# e-mail: a Tmall buyer known by e-mail alone is most often a member whose app account holds the
+# phone, and two clusters that both hold a contact are never compared.
+CONTACT_KINDS = ("phone",)
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,12 @@ class Lake:
     def files(self, layer: Layer, table: str) -> list[Path]:
         """Every partition file of a table, sorted by path (so reads are deterministic)."""
         root = self.table_dir(layer, table)
-        if not root.exists():
-            return []
-        return sorted(root.rglob(DATA_FILE))
+        # os.walk, not Path.rglob: a table of thousands of partitions is listed several times
+        # faster, and the sort on strings is cheaper than on paths.
+        found = [
+            f"{folder}/{DATA_FILE}" for folder, _, names in os.walk(root) if DATA_FILE in names
+        ]
+        return [Path(name) for name in sorted(found)]
 
     def partitions(self, layer: Layer, table: str) -> list[dict[str, str]]:
         """The partition values of every partition of a table, as strings, in path order."""

@@ -1,5 +1,6 @@
 """OneID's tables in the lake: which person each identity record belongs to, and each person's golden
-profile. Written whole by every ``newretail identity resolve``; tags, audiences and BI join them."""
+profile. Each ``newretail identity resolve`` replaces them whole, with the rows of the persons it
+resolved again; tags, audiences and BI join them."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ D = dt.date
 
 
 def _records(rows: list[dict[str, object]]) -> RecordSet:
-    base = {"name": None, "gender": None, "birthday": None}
+    base = {"name": None, "gender": None, "birthday": None, "city": None}
     full = [{**base, **row, "record_key": i} for i, row in enumerate(rows)]
     records = pa.Table.from_pylist(
         full,
@@ -26,6 +26,7 @@ def _records(rows: list[dict[str, object]]) -> RecordSet:
                 ("name", pa.string()),
                 ("gender", pa.string()),
                 ("birthday", pa.date32()),
+                ("city", pa.string()),
             ]
         ),
     )
@@ -102,3 +103,40 @@ def test_a_father_and_son_on_one_phone_stay_apart_when_one_record_lacks_a_birthd
     graph = build_graph(records, IdentityRules())
     assert graph.demoted["reason"].to_pylist() == ["conflict"]
     assert graph.cluster.tolist() == [0, 1, 2]
+
+
+def test_sisters_with_one_character_names_on_one_phone_stay_apart_by_city() -> None:
+    # As on the 1M chain: 孟艳's POS card and her sister 孟子's mini-program account carry the
+    # family's phone. One-character given names leave only the surname as a stem, the genders
+    # agree and one record has no birthday: only the cities show two people.
+    records = _records(
+        [
+            {
+                "name": "孟艳",
+                "birthday": D(1984, 12, 16),
+                "gender": "F",
+                "city": "上海",
+                "ids": {"phone": "f"},
+            },
+            {"name": "孟子", "gender": "F", "city": "深圳", "ids": {"phone": "f"}},
+            {"name": "孟子", "gender": "F", "city": "深圳", "ids": {"phone": "f", "unionid": "u"}},
+        ]
+    )
+    graph = build_graph(records, IdentityRules())
+    assert graph.demoted["reason"].to_pylist() == ["conflict"]
+    # The sister's own two records still share the phone and agree on everything.
+    assert graph.cluster.tolist() == [0, 1, 1]
+    assert graph.has_contact.tolist() == [False, True, True]
+
+
+def test_one_persons_records_in_one_city_keep_their_phone() -> None:
+    records = _records(
+        [
+            {"name": "孟艳", "birthday": D(1984, 12, 16), "city": "上海", "ids": {"phone": "p"}},
+            {"name": "孟子", "gender": "F", "city": "上海", "ids": {"phone": "p"}},
+        ]
+    )
+    graph = build_graph(records, IdentityRules())
+    # A one-character typo (艳 -> 子) in one city is still one person.
+    assert graph.demoted.num_rows == 0
+    assert graph.cluster.tolist() == [0, 0]
