@@ -33,6 +33,7 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/flashsale.py
 
 docs: install
 	$(BIN)/newretail docs --out docs/data-model.md

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, gt=0)
     # Redis for the event stream, dedupe and real-time counters; unset means the embedded twins.
     redis_url: str | None = None
+    # Flash sales, at the door: attempts per person and per client address each second, and callers
+    # a sale admits each second (all server processes together) before its waiting room fills.
+    flashsale_person_per_second: int = Field(default=5, gt=0)
+    flashsale_address_per_second: int = Field(default=50, gt=0)
+    flashsale_admit_per_second: int = Field(default=10_000, gt=0)
 
     @property
     def lake_dir(self) -> Path:

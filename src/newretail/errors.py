@@ -56,3 +56,15 @@ class Forbidden(NewRetailError):
     """The caller is known but its role or store scope does not allow the action."""
 
     http_status = 403
+
+
+class RateLimited(NewRetailError):
+    """Too many requests from one caller in a short time; retry after a moment."""
+
+    http_status = 429
+
+
+class TooLarge(NewRetailError):
+    """The request body is over the endpoint's limit; nothing of it was kept."""
+
+    http_status = 413

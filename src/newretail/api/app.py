@@ -11,11 +11,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 import newretail
-from newretail.api import problems
+from newretail.api import problems, reservations
 from newretail.api.routers import (
     audit,
+    flashsales,
     health,
     identity,
     intake,
@@ -34,9 +36,23 @@ _DESCRIPTION = """The newretail HTTP API.
 * `/v1/*`: Segment-compatible event intake, authenticated by a source's write key (HTTP Basic).
 * `/api/v1/*`: everything else, with a user API key (`Authorization: Bearer nru_…`) or a console
   session cookie (plus `X-CSRF-Token` on writes). Mutating calls honour `Idempotency-Key`.
+* `/api/v1/flashsales/*`: flash sales; a channel's backend reserves and pays with its API key.
 
 Errors are `application/problem+json` with a stable `code`; field errors name the field path.
 """
+
+
+class App(FastAPI):
+    """FastAPI, with the flash-sale reservation route answered before FastAPI's middleware and
+    routing: at thousands of calls a second their per-request work (telemetry checks, exception
+    middleware, routing, dependency resolution) would cost more than the reservation does."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        sale_id = reservations.reservation_sale(scope)
+        if sale_id is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await reservations.serve(self, scope, receive, send, sale_id)
 
 
 def create_app(
@@ -53,17 +69,19 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = open_runtime(settings, stream_prefix=stream_prefix, flush=flush_in_background)
-        # The console's dependencies read these three from app.state.
+        # The console's dependencies read these from app.state.
         app.state.runtime = runtime
         app.state.settings = settings
         app.state.engine = runtime.engine
         app.state.lake = runtime.lake
+        app.state.flashsale = runtime.flashsale
+        app.state.gate = runtime.gate
         try:
             yield
         finally:
-            runtime.close()
+            await runtime.aclose()
 
-    app = FastAPI(
+    app = App(
         title="newretail",
         version=newretail.__version__,
         description=_DESCRIPTION,
@@ -71,8 +89,21 @@ def create_app(
         docs_url="/docs",
     )
     problems.install(app)
-    for module in (health, intake, people, users, keys, audit, me, stores, identity, persons):
+    for module in (
+        health,
+        intake,
+        people,
+        users,
+        keys,
+        audit,
+        me,
+        stores,
+        identity,
+        persons,
+        flashsales,
+    ):
         app.include_router(module.router)
+    reservations.document(app)
     _mount_console(app)
     return app
 

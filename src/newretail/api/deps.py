@@ -86,7 +86,7 @@ async def get_source_writer(
 ) -> SourceWriter:
     """The source a write key sends for: HTTP Basic, key as the user name, as Segment's SDKs send it.
 
-    Checks are remembered for a few seconds (see :mod:`newretail.api.writekeys`)."""
+    Checks are remembered for a few seconds (see :mod:`newretail.api.keycache`)."""
     if credentials is None or not credentials.username:
         raise Unauthorized(
             "auth.missing_write_key", "send the write key as the HTTP Basic user name"
@@ -97,7 +97,23 @@ async def get_source_writer(
     return await run_in_threadpool(runtime.write_keys.authenticate, credentials.username, now=now)
 
 
+async def get_key_principal(
+    runtime: RuntimeDep,
+    now: Now,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The user behind a bearer API key, checked once per few seconds (see
+    :mod:`newretail.api.keycache`): for routes a channel's backend calls at a flash sale's peak,
+    where a database round trip per call is too dear. No console sessions here."""
+    if bearer is None:
+        raise Unauthorized(
+            "auth.missing_credentials", "send a user API key as `Authorization: Bearer <key>`"
+        )
+    return await runtime.user_keys.acheck(bearer.credentials, now=now)
+
+
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+KeyPrincipal = Annotated[Principal, Depends(get_key_principal)]
 CurrentSource = Annotated[SourceWriter, Depends(get_source_writer)]
 
 

@@ -11,16 +11,14 @@ dies. The consumer group would keep two flushers correct anyway; the lock keeps 
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import os
 import socket
 import threading
 import time
 from pathlib import Path
-from typing import IO
 
+from newretail.api.leader import LeaderLock
 from newretail.errors import NewRetailError
 from newretail.ingest.events import compact, flush_once
 from newretail.lake import Lake
@@ -51,13 +49,12 @@ class BackgroundFlusher:
     ) -> None:
         self._log = log
         self._lake = lake
-        self._lock_path = lock_path
+        self._leader = LeaderLock(lock_path)
         self._interval = interval
         self._compact_every = compact_every
         self._compacted_at = time.monotonic()
         self._consumer = f"api-{socket.gethostname()}-{os.getpid()}"
         self._stopping = threading.Event()
-        self._lock_file: IO[str] | None = None
         self._thread = threading.Thread(target=self._run, name="newretail-flusher", daemon=True)
 
     def start(self) -> None:
@@ -68,10 +65,10 @@ class BackgroundFlusher:
         self._stopping.set()
         self._thread.join()
         try:
-            if self._lead():
+            if self._leader.held():
                 self.drain()
         finally:
-            self._release()
+            self._leader.release()
 
     def drain(self, *, until_empty: bool = True) -> int:
         """Stage micro-batches until the stream has nothing new (or, unless ``until_empty``, until
@@ -93,7 +90,7 @@ class BackgroundFlusher:
 
     def _run(self) -> None:
         while not self._stopping.wait(self._interval):
-            if not self._lead():
+            if not self._leader.held():
                 continue
             try:
                 self.drain(until_empty=False)
@@ -101,24 +98,3 @@ class BackgroundFlusher:
                 log.warning("flush failed: %s", error)
             except Exception:
                 log.exception("flush failed")
-
-    def _lead(self) -> bool:
-        if self._lock_file is not None:
-            return True
-        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self._lock_path.open("a")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            return False
-        self._lock_file = handle
-        return True
-
-    def _release(self) -> None:
-        if self._lock_file is None:
-            return
-        with contextlib.suppress(OSError):
-            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
-        self._lock_file.close()
-        self._lock_file = None

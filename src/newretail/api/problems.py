@@ -40,6 +40,16 @@ def problem(
 ) -> JSONResponse:
     """A problem+json response; ``errors`` lists field-level problems (``field``, ``message``);
     ``members`` are extension members (``position``)."""
+    body = problem_body(status, code, detail, errors=errors, **members)
+    return JSONResponse(
+        body, status_code=status, media_type=MEDIA_TYPE, headers=dict(headers) if headers else None
+    )
+
+
+def problem_body(
+    status: int, code: str, detail: str, *, errors: Sequence[dict[str, Any]] = (), **members: str
+) -> dict[str, Any]:
+    """The members of a problem document, for routes that encode their own responses."""
     body: dict[str, Any] = {
         "type": f"/problems/{code}",
         "title": code.replace(".", " ").replace("_", " "),
@@ -50,9 +60,7 @@ def problem(
     }
     if errors:
         body["errors"] = list(errors)
-    return JSONResponse(
-        body, status_code=status, media_type=MEDIA_TYPE, headers=dict(headers) if headers else None
-    )
+    return body
 
 
 _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
@@ -68,13 +76,20 @@ def field_path(location: Sequence[str | int]) -> str:
     return text or str(location[0] if location else "body")
 
 
-async def _domain_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, NewRetailError)
+def error_body(error: NewRetailError) -> dict[str, Any]:
+    """The problem document of a typed error: its status, stable code and field."""
     errors = [{"field": error.field, "message": error.message}] if error.field else []
     detail = f"{error.message} ({error.position})" if error.position else error.message
     extra = {"position": error.position} if error.position else {}
+    return problem_body(error.http_status, error.code, detail, errors=errors, **extra)
+
+
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, NewRetailError)
     headers = {"WWW-Authenticate": _challenge(request)} if error.http_status == 401 else None
-    return problem(error.http_status, error.code, detail, errors=errors, headers=headers, **extra)
+    return JSONResponse(
+        error_body(error), status_code=error.http_status, media_type=MEDIA_TYPE, headers=headers
+    )
 
 
 def _challenge(request: Request) -> str:

@@ -1,6 +1,6 @@
 """What one server process holds open: settings, the OLTP engine, the stream stores, the intake
-committer, the lake, the PII protector, the background flusher and the write-key cache; opened by the
-app's lifespan, closed with it."""
+committer, the lake, the PII protector, the background flusher, the key caches and the flash-sale
+engine, gate and worker; opened by the app's lifespan, closed with it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from newretail.api.committer import Committer
+from newretail.api.flashsale_worker import FlashSaleWorker
 from newretail.api.flusher import BackgroundFlusher
-from newretail.api.writekeys import WriteKeyCache
+from newretail.api.keycache import KeyCache, user_key_cache, write_key_cache
+from newretail.api.sale_windows import SaleWindows
 from newretail.config import Settings
+from newretail.flashsale import FlashSaleEngine, Gate, open_engine, open_gate, restore_engine
 from newretail.lake import Lake
 from newretail.oltp import check_current, engine_from_settings
+from newretail.security import Principal, SourceWriter
+from newretail.security.keys import derived_key
 from newretail.security.pii import PiiProtector
 from newretail.stream import Stores, open_stores
 
@@ -28,8 +33,24 @@ class Runtime:
     lake: Lake
     protector: PiiProtector
     flusher: BackgroundFlusher | None
-    write_keys: WriteKeyCache
+    write_keys: KeyCache[SourceWriter]
+    user_keys: KeyCache[Principal]
     committer: Committer
+    flashsale: FlashSaleEngine
+    gate: Gate
+    sale_windows: SaleWindows
+    flashsale_worker: FlashSaleWorker | None
+
+    async def aclose(self) -> None:
+        """Stop the background work, then release the flash-sale engine's and gate's async clients
+        (they belong to the event loop) and everything else (see :meth:`close`)."""
+        try:
+            if self.flashsale_worker is not None:
+                self.flashsale_worker.stop()
+            await self.gate.aclose()
+            await self.flashsale.aclose()
+        finally:
+            self.close()
 
     def close(self) -> None:
         """Commit queued intake, stop the flusher (it drains first), close the stores and engine."""
@@ -45,7 +66,10 @@ class Runtime:
 def open_runtime(
     settings: Settings, *, stream_prefix: str = DEFAULT_STREAM_PREFIX, flush: bool = True
 ) -> Runtime:
-    """Open everything, or raise ``DatabaseNotReady`` (un-migrated or unreachable OLTP) first."""
+    """Open everything, or raise ``DatabaseNotReady`` (un-migrated or unreachable OLTP) first.
+
+    ``flush`` starts the background jobs: the lake flusher and the flash-sale worker.
+    """
     engine = engine_from_settings(settings)
     try:
         check_current(engine)
@@ -54,13 +78,39 @@ def open_runtime(
     except BaseException:
         engine.dispose()
         raise
+    try:
+        flashsale = open_engine(settings, prefix=stream_prefix)
+        # A restarted in-process engine rebuilds its armed sales here (Redis keeps its own).
+        restore_engine(engine, flashsale)
+        ticket_key = derived_key(settings, b"newretail flashsale tickets v1")
+        gate = open_gate(settings, ticket_key=ticket_key, prefix=stream_prefix)
+    except BaseException:
+        stores.close()
+        engine.dispose()
+        raise
     lake = Lake(settings.lake_dir)
-    flusher = None
+    flusher = worker = None
     if flush:
         flusher = BackgroundFlusher(
             log=stores.log, lake=lake, lock_path=settings.home / "stream" / "flusher.lock"
         )
         flusher.start()
+        worker = FlashSaleWorker(
+            engine=flashsale, database=engine, lock_path=settings.home / "flashsale" / "worker.lock"
+        )
+        worker.start()
     return Runtime(
-        settings, engine, stores, lake, protector, flusher, WriteKeyCache(engine), Committer(stores)
+        settings=settings,
+        engine=engine,
+        stores=stores,
+        lake=lake,
+        protector=protector,
+        flusher=flusher,
+        write_keys=write_key_cache(engine),
+        user_keys=user_key_cache(engine),
+        committer=Committer(stores),
+        flashsale=flashsale,
+        gate=gate,
+        sale_windows=SaleWindows(engine),
+        flashsale_worker=worker,
     )

@@ -12,6 +12,7 @@ from rich.console import Console
 from newretail.cli import reports
 from newretail.cli.admin import db_app, keys_app, users_app
 from newretail.cli.errors import reports_errors
+from newretail.cli.flashsale import flashsale_app
 from newretail.cli.identity import identity_app
 from newretail.cli.progress import progress_bars
 from newretail.cli.serve import serve
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(identity_app, name="identity")
+app.add_typer(flashsale_app, name="flashsale")
 app.command()(serve)
 console = Console(highlight=False)
 

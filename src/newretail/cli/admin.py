@@ -47,7 +47,9 @@ def users_create(
     email: Annotated[str, typer.Option("--email", help="The user's e-mail address.")],
     role: Annotated[
         str,
-        typer.Option("--role", help="admin, analyst, marketer, supply_planner or store_manager."),
+        typer.Option(
+            "--role", help="admin, analyst, marketer, supply_planner, store_manager or channel."
+        ),
     ],
     store: Annotated[
         list[str] | None,

@@ -243,3 +243,67 @@ identity_api_records = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False, index=True),
 )
+
+# Flash sales. A sale, its items and who may buy are written when it is created (an audience is
+# snapshotted into flashsale_eligible when the sale is armed); orders come from the engine's order
+# log through the order writer, keyed by reservation id so a redelivered record changes nothing.
+flashsale_sales = Table(
+    "flashsale_sales",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("status", String(8), nullable=False, comment="draft, armed"),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("per_person_limit", Integer, nullable=False, comment="units across all items"),
+    Column("payment_window_seconds", Integer, nullable=False),
+    Column("channels", Json, nullable=False, comment='e.g. ["app", "wechat_mini"]'),
+    Column("eligibility", String(8), nullable=False, comment="everyone, list, audience"),
+    Column("audience_id", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("armed_at", UtcDateTime, nullable=True),
+    Column("closed_at", UtcDateTime, nullable=True, comment="ended early; ends_at is then this"),
+    CheckConstraint("status IN ('draft', 'armed')", name="status"),
+    CheckConstraint("eligibility IN ('everyone', 'list', 'audience')", name="eligibility"),
+    CheckConstraint("(eligibility = 'audience') = (audience_id IS NOT NULL)", name="audience"),
+    CheckConstraint("per_person_limit > 0 AND payment_window_seconds > 0", name="positive"),
+)
+
+flashsale_items = Table(
+    "flashsale_items",
+    metadata,
+    Column("sale_id", ForeignKey("flashsale_sales.id", ondelete="CASCADE"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("stock", Integer, nullable=False, comment="units for sale"),
+    Column("price_minor", BigInteger, nullable=False, comment="unit price in minor units (fen)"),
+    Column("currency", String(3), nullable=False, comment="ISO 4217"),
+    CheckConstraint("stock > 0 AND price_minor >= 0", name="amounts"),
+)
+
+flashsale_eligible = Table(
+    "flashsale_eligible",
+    metadata,
+    Column("sale_id", ForeignKey("flashsale_sales.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_id", String(64), primary_key=True),
+)
+
+flashsale_orders = Table(
+    "flashsale_orders",
+    metadata,
+    Column("reservation_id", String(64), primary_key=True),
+    Column("sale_id", ForeignKey("flashsale_sales.id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("person_id", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("price_minor", BigInteger, nullable=False, comment="unit price when reserved"),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(8), nullable=False, comment="reserved, paid, expired"),
+    Column("request_key", String(128), nullable=False),
+    Column("reserved_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("paid_at", UtcDateTime, nullable=True),
+    Column("expired_at", UtcDateTime, nullable=True),
+    Index("ix_flashsale_orders_sale_id_status", "sale_id", "status"),
+    Index("ix_flashsale_orders_sale_id_person_id", "sale_id", "person_id"),
+    CheckConstraint("status IN ('reserved', 'paid', 'expired')", name="status"),
+)

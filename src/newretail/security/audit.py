@@ -38,6 +38,10 @@ class Action(StrEnum):
     IDENTITY_UNMERGED = "identity.unmerged"
     IDENTITY_REMERGED = "identity.remerged"
     IDENTITY_REVIEWED = "identity.reviewed"
+    FLASHSALE_CREATED = "flashsale.created"
+    FLASHSALE_LIST_UPLOADED = "flashsale.list_uploaded"
+    FLASHSALE_ARMED = "flashsale.armed"
+    FLASHSALE_CLOSED = "flashsale.closed"
 
 
 @dataclass(frozen=True, slots=True)

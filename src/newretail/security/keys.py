@@ -46,3 +46,14 @@ def _decode(text: str, where: str) -> bytes:
             "config.bad_secret_key", f"{where} must be {KEY_BYTES} bytes in url-safe base64"
         )
     return key
+
+
+def derived_key(settings: Settings, purpose: bytes) -> bytes:
+    """A 32-byte key for one ``purpose`` (``b"newretail flashsale tickets v1"``), derived from the
+    master key: each use gets its own key and none reveals the master key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(
+        load_master_key(settings)
+    )

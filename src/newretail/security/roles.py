@@ -15,6 +15,8 @@ class Role(StrEnum):
     MARKETER = "marketer"
     SUPPLY_PLANNER = "supply_planner"
     STORE_MANAGER = "store_manager"
+    # A channel's backend (app, mini-program, POS) acting for its shoppers: a service account.
+    CHANNEL = "channel"
 
 
 class Permission(StrEnum):
@@ -35,6 +37,9 @@ class Permission(StrEnum):
     IDENTITY_READ = "identity.read"
     IDENTITY_RESOLVE = "identity.resolve"
     IDENTITY_MERGE = "identity.merge"
+    FLASHSALES_READ = "flashsales.read"
+    FLASHSALES_MANAGE = "flashsales.manage"
+    FLASHSALES_RESERVE = "flashsales.reserve"
 
 
 P = Permission
@@ -53,6 +58,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.SUPPLY_READ,
                 P.STORES_READ,
                 P.METRICS_READ,
+                P.FLASHSALES_READ,
             }
         ),
         Role.MARKETER: frozenset(
@@ -66,6 +72,9 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.CAMPAIGNS_WRITE,
                 P.STORES_READ,
                 P.METRICS_READ,
+                # Flash sales are a marketing event: marketers create, arm and close them.
+                P.FLASHSALES_READ,
+                P.FLASHSALES_MANAGE,
             }
         ),
         Role.SUPPLY_PLANNER: frozenset(
@@ -75,6 +84,9 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
         Role.STORE_MANAGER: frozenset(
             {P.CUSTOMERS_READ, P.IDENTITY_READ, P.SUPPLY_READ, P.STORES_READ, P.METRICS_READ}
         ),
+        # Reads a sale to show it and reserves and pays for the shopper it acts for; nothing else.
+        # Reserving stays out of the staff roles, so no console user buys stock for anyone.
+        Role.CHANNEL: frozenset({P.FLASHSALES_READ, P.FLASHSALES_RESERVE}),
     }
 )
 

@@ -1,6 +1,6 @@
 """What the console's routes need, as small dependencies: the app's settings, OLTP engine and lake
-(set on ``app.state`` by whoever builds the app), a lake compute engine per request, the clock, the
-visitor's language and session."""
+(set on ``app.state`` by whoever builds the app), the flash-sale engine and gate, a lake compute
+engine per request, the clock, the visitor's language and session."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from newretail.config import Settings
 from newretail.errors import Unauthorized
+from newretail.flashsale import FlashSaleEngine, Gate
 from newretail.lake import Engine as LakeEngine
 from newretail.lake import Lake, connect_engine
 from newretail.security import ConsoleSession, SessionPolicy, resolve_session
@@ -44,6 +45,14 @@ def get_lake(request: Request) -> Lake:
     return _state(request, "lake", Lake)
 
 
+def get_flashsale(request: Request) -> FlashSaleEngine:
+    return _state(request, "flashsale", FlashSaleEngine)  # type: ignore[type-abstract]
+
+
+def get_gate(request: Request) -> Gate:
+    return _state(request, "gate", Gate)  # type: ignore[type-abstract]
+
+
 def get_now() -> dt.datetime:
     """The wall clock, read here at the edge (tests override this dependency)."""
     return dt.datetime.now(dt.UTC)
@@ -53,6 +62,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 OltpDep = Annotated[sa.Engine, Depends(get_oltp)]
 LakeDep = Annotated[Lake, Depends(get_lake)]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
+FlashSaleDep = Annotated[FlashSaleEngine, Depends(get_flashsale)]
+GateDep = Annotated[Gate, Depends(get_gate)]
 
 
 def get_lake_engine(settings: SettingsDep) -> Iterator[LakeEngine]:

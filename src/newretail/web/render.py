@@ -71,7 +71,7 @@ NAV = (
     NavItem("supply"),
     NavItem("stores"),
     NavItem("bi"),
-    NavItem("flashsales"),
+    NavItem("flashsales", "/console/flashsales", Permission.FLASHSALES_READ),
     NavItem("audit", "/console/audit", Permission.AUDIT_READ),
 )
 

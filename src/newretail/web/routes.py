@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from newretail.web import audit, auth, customers, overview, review
+from newretail.web import audit, auth, customers, flashsales, overview, review
 
 STATIC_PATH = "/console/static"
 STATIC_NAME = "console-static"
@@ -17,6 +17,7 @@ router.include_router(auth.router)
 router.include_router(overview.router)
 router.include_router(customers.router)
 router.include_router(review.router)
+router.include_router(flashsales.router)
 router.include_router(audit.router)
 
 
