@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Set as AbstractSet
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import Engine
 
 from newretail.identity import store
 from newretail.identity.assign import assign_persons
-from newretail.identity.delta import incremental_scope, keyed_features, update_lake
+from newretail.identity.delta import incremental_scope, keyed_features, merged_person_table
 from newretail.identity.features import link_features
 from newretail.identity.golden import golden_profiles
 from newretail.identity.graph import IdGraph, build_graph, components
@@ -31,7 +32,9 @@ from newretail.identity.review import queue_for_review
 from newretail.identity.rules import IdentityRules
 from newretail.identity.versions import version_identifiers
 from newretail.lake import Lake
+from newretail.lake.storage import StagedFile
 from newretail.model import oneid
+from newretail.model.spec import TableSpec
 from newretail.progress import Progress, SilentProgress, Task
 
 
@@ -134,60 +137,69 @@ def resolve_identities(
     changed = _changed(links, previous)
     persons = pc.unique(assignment.person_id)
     mode = "full" if scope is None else "incremental"
-    with engine.begin() as conn:
-        run_id = store.start_run(conn, mode, now)
-        changed = changed.set_column(
-            changed.schema.get_field_index("run_id"),
-            "run_id",
-            pa.array([run_id] * changed.num_rows, pa.int32()),
-        )
-        written = store.write_links(conn, changed)
-        store.write_persons(
-            conn,
-            new=assignment.new_persons,
-            retired=assignment.retired,
-            live=dormant & set(persons.to_pylist()),
-            origin="batch",
-            now=now,
-        )
-        store.write_events(conn, assignment.moves, actor=f"run:{run_id}", now=now)
-        if scope is None:
-            store.replace_demoted(conn, graph.demoted, run_id)
-        else:
-            store.add_demoted(conn, graph.demoted, run_id)
-        queued = queue_for_review(conn, review, run_id=run_id, now=now)
-        report = RunReport(
-            run_id=run_id,
-            mode=mode,
-            records=len(records),
-            fresh_records=fresh,
-            persons=len(persons),
-            new_persons=len(assignment.new_persons),
-            merges=sum(1 for m in assignment.moves if m.kind == "merge"),
-            splits=sum(1 for m in assignment.moves if m.kind == "split"),
-            demoted=graph.demoted.num_rows,
-            fuzzy_links=len(fuzzy_a),
-            queued_for_review=queued,
-            links_written=written,
-            seconds=clock.laps,
-        )
-        newest = pc.max(records.records["updated_at"]).as_py()
-        if watermark is not None and (newest is None or newest < watermark):
-            newest = watermark
-        store.finish_run(conn, run_id, now=now, watermark=newest, stats=_stats(report))
-        clock.lap("write")
-        linked = records.records.append_column("person_id", assignment.person_id)
-        if features is not None:
-            _write_lake(lake, linked, rules)
-            save_population(cache_dir, keyed_features(features, records.records))
-        if scope is not None:
-            append_population(cache_dir, scope.fresh_features, scope.population)
-            update_lake(
-                lake,
-                linked.select(list(oneid.PERSON_LINKS.schema.names)),
-                golden_profiles(linked, rules),
-                replaced=scope.touched | {str(p) for p in persons.to_pylist()},
+    linked = records.records.append_column("person_id", assignment.person_id)
+    replaced = None if scope is None else scope.touched | {str(p) for p in persons.to_pylist()}
+    tables = (oneid.PERSON_LINKS, oneid.PERSONS)
+    with (
+        lake.writer(*(("dwd", spec.name) for spec in tables)),
+        ThreadPoolExecutor(max_workers=2) as background,
+    ):
+        # The lake's new person tables are put together while the OLTP store writes and commits,
+        # and replace the old ones only after the commit: the lake never shows a run the OLTP
+        # store does not hold (a run that dies in between leaves the lake a run behind, and the
+        # next run takes those records in again).
+        staged = [
+            background.submit(_stage_person_table, lake, spec, linked, rules, replaced)
+            for spec in tables
+        ]
+        with engine.begin() as conn:
+            run_id = store.start_run(conn, mode, now)
+            changed = changed.set_column(
+                changed.schema.get_field_index("run_id"),
+                "run_id",
+                pa.array([run_id] * changed.num_rows, pa.int32()),
             )
+            written = store.write_links(conn, changed)
+            store.write_persons(
+                conn,
+                new=assignment.new_persons,
+                retired=assignment.retired,
+                live=dormant & set(persons.to_pylist()),
+                origin="batch",
+                now=now,
+            )
+            store.write_events(conn, assignment.moves, actor=f"run:{run_id}", now=now)
+            if scope is None:
+                store.replace_demoted(conn, graph.demoted, run_id)
+            else:
+                store.add_demoted(conn, graph.demoted, run_id)
+            queued = queue_for_review(conn, review, run_id=run_id, now=now)
+            report = RunReport(
+                run_id=run_id,
+                mode=mode,
+                records=len(records),
+                fresh_records=fresh,
+                persons=len(persons),
+                new_persons=len(assignment.new_persons),
+                merges=sum(1 for m in assignment.moves if m.kind == "merge"),
+                splits=sum(1 for m in assignment.moves if m.kind == "split"),
+                demoted=graph.demoted.num_rows,
+                fuzzy_links=len(fuzzy_a),
+                queued_for_review=queued,
+                links_written=written,
+                seconds=clock.laps,
+            )
+            newest = pc.max(records.records["updated_at"]).as_py()
+            if watermark is not None and (newest is None or newest < watermark):
+                newest = watermark
+            store.finish_run(conn, run_id, now=now, watermark=newest, stats=_stats(report))
+        clock.lap("write")
+        for file in [future.result() for future in staged]:
+            file.publish()
+    if features is not None:
+        save_population(cache_dir, keyed_features(features, records.records))
+    if scope is not None:
+        append_population(cache_dir, scope.fresh_features, scope.population)
     clock.lap("lake")
     return RunReport(**{**report.__dict__, "seconds": clock.laps})
 
@@ -515,10 +527,21 @@ def _stats(report: RunReport) -> dict[str, Any]:
     return {k: v for k, v in report.__dict__.items() if k != "run_id"}
 
 
-def _write_lake(lake: Lake, linked: pa.Table, rules: IdentityRules) -> None:
-    """The lake's view of OneID for tags, audiences and BI: record links and golden profiles."""
-    links = linked.select(list(oneid.PERSON_LINKS.schema.names))
-    persons = golden_profiles(linked, rules).cast(oneid.PERSONS.schema)
-    with lake.writer():
-        lake.write_partition("dwd", "person_links", {}, links.cast(oneid.PERSON_LINKS.schema))
-        lake.write_partition("dwd", "persons", {}, persons)
+def _stage_person_table(
+    lake: Lake,
+    spec: TableSpec,
+    linked: pa.Table,
+    rules: IdentityRules,
+    replaced: AbstractSet[str] | None,
+) -> StagedFile:
+    """The lake's view of OneID for tags, audiences and BI, written hidden: record links or golden
+    profiles, of the whole chain, or with the rows of the ``replaced`` persons swapped for
+    ``linked``'s."""
+    if spec is oneid.PERSON_LINKS:
+        rows = linked.select(list(spec.schema.names))
+    else:
+        rows = golden_profiles(linked, rules)
+    table = rows.cast(spec.schema)
+    if replaced is not None:
+        table = merged_person_table(lake, spec, table, replaced=replaced)
+    return lake.stage_partition("dwd", spec.name, {}, table)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Set as AbstractSet
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,15 +200,15 @@ def _fuzzy_candidate_persons(
         return set()
     db.register("wanted", fresh_features.filter(lacking))
     db.register("population", population)
-    matches = " OR ".join(
-        "(" + " AND ".join(f"p.{c} = w.{c}" for c in columns) + ")" for columns in _CANDIDATE_KEYS
+    # One equi-join per blocking key: an OR of them in one join condition is no hash join.
+    joins = " UNION ".join(
+        f"SELECT p.source, p.source_record_id FROM population p JOIN wanted w USING ({', '.join(key)})"
+        for key in _CANDIDATE_KEYS
     )
     found = db.sql(
         f"""
         SELECT DISTINCT l.person_id
-        FROM (SELECT DISTINCT p.source, p.source_record_id FROM population p JOIN wanted w
-              ON p.surname = w.surname AND ({matches})) c
-        JOIN read_parquet({_paths(link_files)}) l USING (source, source_record_id)
+        FROM ({joins}) c JOIN read_parquet({_paths(link_files)}) l USING (source, source_record_id)
         """
     ).fetchall()
     return {str(row[0]) for row in found}
@@ -227,29 +226,14 @@ def _paths(files: list[Path]) -> str:
     return "[" + ", ".join(f"'{path}'" for path in files) + "]"
 
 
-def update_lake(
-    lake: Lake,
-    links: pa.Table,
-    persons: pa.Table,
-    *,
-    replaced: AbstractSet[str],
-) -> None:
-    """Replace the scope's rows of the lake's person tables: ``links`` (source, source_record_id,
-    person_id) for its records, ``persons`` (golden profiles) for its persons. ``replaced`` names
-    every person the scope held before or holds now: the rows of those persons go, and so every
-    row of a record in the scope (its person before this run was one of them)."""
+def merged_person_table(
+    lake: Lake, spec: TableSpec, rows: pa.Table, *, replaced: AbstractSet[str]
+) -> pa.Table:
+    """The lake's person table ``spec`` (``person_links`` or ``persons``) with the scope's rows
+    swapped for ``rows``. ``replaced`` names every person the scope held before or holds now: the
+    rows of those persons go, and so every row of a record in the scope (its person before this
+    run was one of them)."""
     gone = pa.array(sorted(replaced), pa.string())
-
-    def rewrite(spec: TableSpec, rows: pa.Table) -> None:
-        old = pq.read_table(lake.partition_file("dwd", spec.name, {}))
-        kept = old.filter(pc.invert(pc.is_in(old["person_id"], value_set=gone)))
-        lake.write_partition("dwd", spec.name, {}, pa.concat_tables([kept, rows.cast(kept.schema)]))
-
-    # The two files side by side: Arrow leaves the interpreter lock while it filters and encodes.
-    with lake.writer(), ThreadPoolExecutor(max_workers=2) as pool:
-        done = [
-            pool.submit(rewrite, oneid.PERSON_LINKS, links),
-            pool.submit(rewrite, oneid.PERSONS, persons),
-        ]
-        for future in done:
-            future.result()
+    old = pq.read_table(lake.partition_file("dwd", spec.name, {}))
+    kept = old.filter(pc.invert(pc.is_in(old["person_id"], value_set=gone)))
+    return pa.concat_tables([kept, rows.cast(kept.schema)])

@@ -15,6 +15,7 @@ import fcntl
 import os
 import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -93,14 +94,30 @@ class Lake:
 
         Partition columns present in ``data`` are dropped: their value is the path's.
         """
+        staged = self.stage_partition(layer, table, partition, data)
+        staged.publish()
+        return staged.final
+
+    def stage_partition(
+        self, layer: Layer, table: str, partition: Partition, data: pa.Table
+    ) -> StagedFile:
+        """Write ``data`` for a partition durably but hidden beside its file; ``publish`` swaps it
+        in; one never published (its writer failed or was killed) is swept by the next ``writer``."""
         directory = self.partition_dir(layer, table, partition)
         directory.mkdir(parents=True, exist_ok=True)
         keep = [name for name in data.column_names if name not in partition]
-        data = data.select(keep)
-        final = directory / DATA_FILE
-        with replacing(final, suffix=".parquet") as handle:
-            pq.write_table(data, handle, compression="zstd", row_group_size=256_000)
-        return final
+        hidden = directory / f"{_TMP_PREFIX}{uuid.uuid4().hex}.parquet"
+        try:
+            with hidden.open("wb") as handle:
+                pq.write_table(
+                    data.select(keep), handle, compression="zstd", row_group_size=256_000
+                )
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            hidden.unlink(missing_ok=True)
+            raise
+        return StagedFile(hidden, directory / DATA_FILE)
 
     def delete_partition(self, layer: Layer, table: str, partition: Partition) -> None:
         file = self.partition_file(layer, table, partition)
@@ -108,24 +125,45 @@ class Lake:
         with contextlib.suppress(OSError):
             file.parent.rmdir()
 
-    def leftover_temporaries(self) -> list[Path]:
-        """Temporary files a killed writer left behind (never visible to readers)."""
-        if not self.root.exists():
-            return []
-        return sorted(p for p in self.root.rglob(f"{_TMP_PREFIX}*") if p.is_file())
+    def leftover_temporaries(self, *tables: tuple[Layer, str]) -> list[Path]:
+        """Temporary files a killed writer left behind (never visible to readers), in the given
+        (layer, table)s or anywhere in the lake."""
+        roots = [self.table_dir(layer, table) for layer, table in tables] or [self.root]
+        found = [
+            Path(folder) / name
+            for root in roots
+            for folder, _, names in os.walk(root)
+            for name in names
+            if name.startswith(_TMP_PREFIX)
+        ]
+        return sorted(found)
 
     @contextlib.contextmanager
-    def writer(self) -> Iterator[None]:
-        """Hold the lake's single-writer lock; on entry, sweep what a killed writer left."""
+    def writer(self, *tables: tuple[Layer, str]) -> Iterator[None]:
+        """Hold the lake's single-writer lock; on entry, sweep what a killed writer left in the
+        ``tables`` (layer, table) the holder writes, or in the whole lake when none are named (a
+        lake of a large chain holds tens of thousands of partitions: a second to walk)."""
         self.root.mkdir(parents=True, exist_ok=True)
         with (self.root / ".writer.lock").open("a") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
-                for leftover in self.leftover_temporaries():
+                for leftover in self.leftover_temporaries(*tables):
                     leftover.unlink(missing_ok=True)
                 yield
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A partition file written but not yet visible: ``hidden`` replaces ``final`` on publish."""
+
+    hidden: Path
+    final: Path
+
+    def publish(self) -> None:
+        self.hidden.replace(self.final)
+        _fsync_dir(self.final.parent)
 
 
 @contextlib.contextmanager
