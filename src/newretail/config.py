@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     def oltp_file(self) -> Path:
         return self.home / "oltp.sqlite3"
 
+    @property
+    def index_dir(self) -> Path:
+        """The tag snapshots (bitmap indexes), one directory per entity."""
+        return self.home / "index"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Audience files handed to marketing tools and ad platforms."""
+        return self.home / "exports"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

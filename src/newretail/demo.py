@@ -1,5 +1,5 @@
-"""The demo: a generated chain, ingested, built and resolved to persons (OneID), a migrated database
-with a demo admin and an ``app`` write key, so ``make demo`` ends with something to log into and send events to.
+"""The demo: a generated chain, ingested, built, resolved to persons (OneID) and tagged (tag snapshots
+for audiences), a migrated database with a demo admin and an ``app`` write key, so ``make demo`` ends with something to log into and send events to.
 
 The demo admin's password and the write key are kept in NEWRETAIL_HOME/demo-credentials.json
 (mode 0600) so that running the demo again prints the same login; nothing outside the demo does this.
@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from newretail.audience.refresh import NightlyReport, refresh_everything
 from newretail.config import Settings
 from newretail.identity.batch import RunReport, resolve_identities
 from newretail.identity.rules import load_rules
@@ -46,6 +47,7 @@ class DemoResult:
     ingested: IngestReport
     built: BuildReport
     identity: RunReport
+    tags: NightlyReport
     credentials: DemoCredentials
 
 
@@ -80,9 +82,10 @@ def prepare_demo(
             now=now,
             progress=progress,
         )
+        tags = refresh_everything(settings, engine, as_of=None, progress=progress, now=now)
     finally:
         engine.dispose()
-    return DemoResult(generated, ingested, built, identity, credentials)
+    return DemoResult(generated, ingested, built, identity, tags, credentials)
 
 
 def _credentials(settings: Settings, *, now: dt.datetime) -> DemoCredentials:

@@ -21,6 +21,10 @@ class NewRetailError(Exception):
         self.field = field
         self.position = position
 
+    def extensions(self) -> dict[str, object]:
+        """Extra members for the error's problem document (e.g. an offset and hints)."""
+        return {}
+
     def __str__(self) -> str:
         where = self.position or self.field
         return f"{self.message} ({where})" if where else self.message

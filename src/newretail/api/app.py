@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 import newretail
 from newretail.api import problems, reservations
 from newretail.api.routers import (
+    audiences,
     audit,
     flashsales,
     health,
@@ -26,6 +27,7 @@ from newretail.api.routers import (
     people,
     persons,
     stores,
+    tags,
     users,
 )
 from newretail.api.runtime import DEFAULT_STREAM_PREFIX, open_runtime
@@ -101,6 +103,8 @@ def create_app(
         identity,
         persons,
         flashsales,
+        audiences,
+        tags,
     ):
         app.include_router(module.router)
     reservations.document(app)

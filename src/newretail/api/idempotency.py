@@ -96,3 +96,25 @@ def _response(status_code: int, body: bytes, *, replayed: bool = False) -> Respo
     headers = {REPLAYED_HEADER: "true"} if replayed else None
     media_type = _JSON if body else None
     return Response(body, status_code=status_code, media_type=media_type, headers=headers)
+
+
+def respond_once_keyed(
+    conn: Connection,
+    request: IdempotentRequest,
+    principal: Principal,
+    protector: PiiProtector,
+    now: dt.datetime,
+    work: Callable[[], BaseModel | None],
+    status_code: int,
+) -> Response:
+    """:func:`respond_once` for the administrative calls, which all require an Idempotency-Key."""
+    return respond_once(
+        conn,
+        request=request,
+        principal=principal,
+        protector=protector,
+        now=now,
+        status_code=status_code,
+        work=work,
+        required=True,
+    )

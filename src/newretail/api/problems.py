@@ -47,7 +47,7 @@ def problem(
 
 
 def problem_body(
-    status: int, code: str, detail: str, *, errors: Sequence[dict[str, Any]] = (), **members: str
+    status: int, code: str, detail: str, *, errors: Sequence[dict[str, Any]] = (), **members: Any
 ) -> dict[str, Any]:
     """The members of a problem document, for routes that encode their own responses."""
     body: dict[str, Any] = {
@@ -80,7 +80,8 @@ def error_body(error: NewRetailError) -> dict[str, Any]:
     """The problem document of a typed error: its status, stable code and field."""
     errors = [{"field": error.field, "message": error.message}] if error.field else []
     detail = f"{error.message} ({error.position})" if error.position else error.message
-    extra = {"position": error.position} if error.position else {}
+    extra: dict[str, Any] = {"position": error.position} if error.position else {}
+    extra.update(error.extensions())
     return problem_body(error.http_status, error.code, detail, errors=errors, **extra)
 
 

@@ -1,6 +1,6 @@
 """What one server process holds open: settings, the OLTP engine, the stream stores, the intake
 committer, the lake, the PII protector, the background flusher, the key caches and the flash-sale
-engine, gate and worker; opened by the app's lifespan, closed with it."""
+engine, gate and worker, and the tag snapshots; opened by the app's lifespan, closed with it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from newretail.api.flashsale_worker import FlashSaleWorker
 from newretail.api.flusher import BackgroundFlusher
 from newretail.api.keycache import KeyCache, user_key_cache, write_key_cache
 from newretail.api.sale_windows import SaleWindows
+from newretail.audience.indexes import IndexHolder
 from newretail.config import Settings
 from newretail.flashsale import FlashSaleEngine, Gate, open_engine, open_gate, restore_engine
 from newretail.lake import Lake
@@ -40,6 +41,7 @@ class Runtime:
     gate: Gate
     sale_windows: SaleWindows
     flashsale_worker: FlashSaleWorker | None
+    indexes: IndexHolder
 
     async def aclose(self) -> None:
         """Stop the background work, then release the flash-sale engine's and gate's async clients
@@ -113,4 +115,5 @@ def open_runtime(
         gate=gate,
         sale_windows=SaleWindows(engine),
         flashsale_worker=worker,
+        indexes=IndexHolder(settings.index_dir),
     )

@@ -16,6 +16,7 @@ from newretail.cli.flashsale import flashsale_app
 from newretail.cli.identity import identity_app
 from newretail.cli.progress import progress_bars
 from newretail.cli.serve import serve
+from newretail.cli.tags import audience_app, tags_app
 from newretail.config import Engine, get_settings
 from newretail.errors import InvalidInput
 from newretail.lake.storage import Lake
@@ -32,6 +33,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(identity_app, name="identity")
 app.add_typer(flashsale_app, name="flashsale")
+app.add_typer(tags_app, name="tags")
+app.add_typer(audience_app, name="audience")
 app.command()(serve)
 console = Console(highlight=False)
 
@@ -172,6 +175,7 @@ def demo(
     reports.print_ingest(console, result.ingested)
     reports.print_build(console, result.built)
     reports.print_identity_run(console, result.identity)
+    reports.print_tags(console, result.tags)
     reports.print_summary(console, chain_summary(_lake(), engine=settings.engine))
     url = f"http://127.0.0.1:{port}"
     reports.print_demo_login(console, result.credentials, url=url)

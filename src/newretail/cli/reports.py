@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from newretail.audience.refresh import NightlyReport
     from newretail.demo import DemoCredentials
     from newretail.identity.batch import RunReport as IdentityRun
     from newretail.ingest import IngestReport
@@ -115,3 +116,22 @@ def print_demo_login(console: Console, credentials: DemoCredentials, *, url: str
         f"(e.g. analytics.write_key = ..., analytics.host = '{url}')"
     )
     console.rule()
+
+
+def print_tags(console: Console, report: NightlyReport) -> None:
+    table = Table(title=f"Tags as of {report.tags.as_of}")
+    for column in ("entity", "rows", "tags", "version", "compute s", "index s"):
+        table.add_column(column, justify="left" if column == "entity" else "right")
+    for part in report.tags.entities:
+        table.add_row(
+            part.entity,
+            f"{part.rows:,}",
+            str(part.tags),
+            str(part.version),
+            f"{part.compute_seconds:.1f}",
+            f"{part.index_seconds:.1f}",
+        )
+    console.print(table)
+    console.print(
+        f"{report.audiences} saved audiences recounted in {report.audience_seconds:.1f} s"
+    )

@@ -307,3 +307,82 @@ flashsale_orders = Table(
     Index("ix_flashsale_orders_sale_id_person_id", "sale_id", "person_id"),
     CheckConstraint("status IN ('reserved', 'paid', 'expired')", name="status"),
 )
+
+# Tags users add through the API and console; the shipped catalogue lives in the package.
+tag_definitions = Table(
+    "tag_definitions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("entity", String(8), nullable=False, comment="person, store"),
+    Column("spec", Json, nullable=False, comment="the TagSpec's fields"),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("entity IN ('person', 'store')", name="entity"),
+)
+
+# Saved audiences and store selections: the expression is kept as its canonical JSON and text;
+# every tag refresh appends one size row per live audience (keyed by the index version, so a
+# refresh run again writes nothing twice).
+audiences = Table(
+    "audiences",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("description", String(2000), nullable=False),
+    Column("entity", String(8), nullable=False, comment="person, store"),
+    Column("expression", Json, nullable=False, comment="the expression's JSON tree"),
+    Column("expression_text", String(8000), nullable=False, comment="its canonical text"),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("archived_at", UtcDateTime, nullable=True, comment="no longer refreshed"),
+    CheckConstraint("entity IN ('person', 'store')", name="entity"),
+)
+
+audience_sizes = Table(
+    "audience_sizes",
+    metadata,
+    Column("audience_id", ForeignKey("audiences.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "index_version", Integer, primary_key=True, comment="the tag snapshot it was counted on"
+    ),
+    Column("as_of", String(10), nullable=False, comment="the tags' business date, ISO"),
+    Column("size", BigInteger, nullable=False),
+    Column("computed_at", UtcDateTime, nullable=False),
+)
+
+# A frozen member list (dense person ids as a serialized roaring bitmap), taken for a campaign
+# launch or an export so later refreshes do not change who was targeted. Erasing a person removes
+# their id from every snapshot.
+audience_snapshots = Table(
+    "audience_snapshots",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("audience_id", ForeignKey("audiences.id", ondelete="CASCADE"), nullable=False),
+    Column("label", String(200), nullable=False, comment="e.g. the campaign it was taken for"),
+    Column("index_version", Integer, nullable=False),
+    Column("as_of", String(10), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("members", LargeBinary, nullable=False, comment="roaring bitmap of dense person ids"),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_audience_snapshots_audience_id", "audience_id"),
+)
+
+# Files handed to marketing tools and ad platforms; every one is also in the audit log.
+audience_exports = Table(
+    "audience_exports",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("audience_id", ForeignKey("audiences.id", ondelete="CASCADE"), nullable=False),
+    Column("snapshot_id", ForeignKey("audience_snapshots.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False, comment="csv, phone_sha256, device_sha256"),
+    Column("consent", String(8), nullable=False, comment="the channel whose consent was required"),
+    Column("rows", BigInteger, nullable=False),
+    Column("excluded", BigInteger, nullable=False, comment="members left out without consent"),
+    Column("file_name", String(200), nullable=False, comment="under the home's exports directory"),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_audience_exports_audience_id", "audience_id"),
+)

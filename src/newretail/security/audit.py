@@ -42,6 +42,12 @@ class Action(StrEnum):
     FLASHSALE_LIST_UPLOADED = "flashsale.list_uploaded"
     FLASHSALE_ARMED = "flashsale.armed"
     FLASHSALE_CLOSED = "flashsale.closed"
+    AUDIENCE_CREATED = "audience.created"
+    AUDIENCE_UPDATED = "audience.updated"
+    AUDIENCE_ARCHIVED = "audience.archived"
+    AUDIENCE_FROZEN = "audience.frozen"
+    EXPORT_DOWNLOADED = "export.downloaded"
+    TAG_CREATED = "tag.created"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,11 @@ idempotent by the engine rather than by an OLTP row: paying a reservation again 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from functools import partial
 from typing import Annotated
 
 import anyio.from_thread
 from fastapi import APIRouter, Header, Path, Response, status
-from pydantic import BaseModel
-from sqlalchemy import Connection
 
 from newretail.api.deps import CurrentPrincipal, DbConn, KeyPrincipal, Now, RuntimeDep
 from newretail.api.flashsale_models import (
@@ -30,13 +27,13 @@ from newretail.api.flashsale_models import (
     SalePublic,
     SalesPublic,
 )
-from newretail.api.idempotency import IdempotencyKey, IdempotentRequest, respond_once
+from newretail.api.idempotency import IdempotencyKey, respond_once_keyed
 from newretail.api.pagination import Page
 from newretail.api.runtime import Runtime
 from newretail.errors import NotFound
 from newretail.flashsale import Sale, SaleCounts, SaleStatus, actions, get_sale, list_sales
 from newretail.flashsale.records import sale_of, to_millis
-from newretail.security import Permission, Principal
+from newretail.security import Permission
 
 router = APIRouter(prefix="/api/v1/flashsales", tags=["flashsales"])
 
@@ -69,7 +66,9 @@ def create_flashsale(
         sale = actions.create(conn, payload.draft(), actor=principal, now=now)
         return public(runtime, sale, now=now)
 
-    return _once(conn, idempotency, principal, runtime, now, work, status.HTTP_201_CREATED)
+    return respond_once_keyed(
+        conn, idempotency, principal, runtime.protector, now, work, status.HTTP_201_CREATED
+    )
 
 
 @router.get("")
@@ -110,7 +109,9 @@ def upload_eligible(
         persons = actions.upload_list(conn, sale_id, payload.person_ids, actor=principal, now=now)
         return EligiblePublic(sale_id=sale_id, persons=persons)
 
-    return _once(conn, idempotency, principal, runtime, now, work, status.HTTP_200_OK)
+    return respond_once_keyed(
+        conn, idempotency, principal, runtime.protector, now, work, status.HTTP_200_OK
+    )
 
 
 @router.post("/{sale_id}/arm", response_model=SalePublic)
@@ -130,7 +131,9 @@ def arm_flashsale(
         sale = actions.arm(conn, runtime.flashsale, sale_id, actor=principal, now=now)
         return public(runtime, sale, now=now)
 
-    return _once(conn, idempotency, principal, runtime, now, work, status.HTTP_200_OK)
+    return respond_once_keyed(
+        conn, idempotency, principal, runtime.protector, now, work, status.HTTP_200_OK
+    )
 
 
 @router.post("/{sale_id}/close", response_model=SalePublic)
@@ -150,7 +153,9 @@ def close_flashsale(
         sale = actions.close(conn, runtime.flashsale, sale_id, actor=principal, now=now)
         return public(runtime, sale, now=now)
 
-    return _once(conn, idempotency, principal, runtime, now, work, status.HTTP_200_OK)
+    return respond_once_keyed(
+        conn, idempotency, principal, runtime.protector, now, work, status.HTTP_200_OK
+    )
 
 
 @router.get("/{sale_id}/reservations/{reservation_id}")
@@ -197,25 +202,3 @@ def _in_sale(sale_id: str, reservation_id: str) -> str:
     if sale_of(reservation_id) != sale_id:
         raise NotFound("flashsale.unknown_reservation", "there is no such reservation")
     return reservation_id
-
-
-def _once(
-    conn: Connection,
-    idempotency: IdempotentRequest,
-    principal: Principal,
-    runtime: Runtime,
-    now: dt.datetime,
-    work: Callable[[], BaseModel],
-    status_code: int,
-) -> Response:
-    """Every administrative call here runs once per Idempotency-Key, which it requires."""
-    return respond_once(
-        conn,
-        request=idempotency,
-        principal=principal,
-        protector=runtime.protector,
-        now=now,
-        status_code=status_code,
-        work=work,
-        required=True,
-    )

@@ -1,0 +1,405 @@
+"""Audiences: live counts while a marketer types, overlaps, breakdowns, store selection, saved
+audiences with their size history, frozen snapshots and consent-honouring exports.
+
+Counting reads only the tag snapshots (``audiences.read``); saving, freezing and exporting change
+state and take an Idempotency-Key (``audiences.write``, ``exports.create``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+from fastapi.responses import FileResponse
+from sqlalchemy import Connection
+
+from newretail.api.audience_models import (
+    AudienceCreate,
+    AudiencePublic,
+    AudiencesPublic,
+    BreakdownPublic,
+    BreakdownRequest,
+    CountPublic,
+    CountRequest,
+    ExportCreate,
+    ExportPublic,
+    ExpressionIn,
+    OverlapPublic,
+    OverlapRequest,
+    SizePointPublic,
+    SizesPublic,
+    SnapshotCreate,
+    SnapshotPublic,
+    SnapshotsPublic,
+    StorePublic,
+    StoreSelectionPublic,
+    TagBreakdown,
+    ValueCount,
+)
+from newretail.api.deps import CurrentPrincipal, DbConn, Now, RuntimeDep
+from newretail.api.idempotency import IdempotencyKey, respond_once_keyed
+from newretail.api.pagination import Page
+from newretail.api.runtime import Runtime
+from newretail.audience import actions, saved, service
+from newretail.audience.store_directory import store_entries
+from newretail.lake import connect_engine
+from newretail.security import Permission
+from newretail.tags.spec import Entity
+
+router = APIRouter(prefix="/api/v1/audiences", tags=["audiences"])
+
+AudienceId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def _compile(runtime: Runtime, payload: ExpressionIn, entity: Entity) -> service.Compiled:
+    return service.compile_expression(
+        runtime.indexes.get(), text=payload.text, tree=payload.tree, entity=entity
+    )
+
+
+@router.post("/count")
+def count_audience(
+    payload: CountRequest, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> CountPublic:
+    """How many persons (or stores) an expression selects now: the live count of the builder."""
+    principal.require(Permission.AUDIENCES_READ)
+    indexes = runtime.indexes.get()
+    compiled = service.compile_expression(
+        indexes, text=payload.text, tree=payload.tree, entity=payload.entity
+    )
+    chosen = service.select(indexes, compiled)
+    size = len(chosen.members)
+    return CountPublic(
+        entity=compiled.entity,
+        size=size,
+        universe=chosen.universe,
+        share=size / chosen.universe if chosen.universe else 0.0,
+        as_of=chosen.as_of,
+        index_version=chosen.index_version,
+        text=compiled.text,
+        tree=compiled.tree,
+    )
+
+
+@router.post("/overlap")
+def overlap_audiences(
+    payload: OverlapRequest, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> OverlapPublic:
+    """Two person audiences side by side: each, both, either, and their Jaccard index."""
+    principal.require(Permission.AUDIENCES_READ)
+    indexes = runtime.indexes.get()
+    a = service.compile_expression(
+        indexes, text=payload.a.text, tree=payload.a.tree, entity="person"
+    )
+    b = service.compile_expression(
+        indexes, text=payload.b.text, tree=payload.b.tree, entity="person"
+    )
+    found = service.overlap(indexes, a, b)
+    return OverlapPublic(
+        a=found.a,
+        b=found.b,
+        both=found.both,
+        either=found.either,
+        only_a=found.a - found.both,
+        only_b=found.b - found.both,
+        jaccard=found.jaccard,
+        as_of=found.as_of,
+        index_version=found.index_version,
+    )
+
+
+@router.post("/breakdown")
+def break_down_audience(
+    payload: BreakdownRequest, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> BreakdownPublic:
+    """A person audience by the values of a few enum or bool tags (city, channel, lifecycle)."""
+    principal.require(Permission.AUDIENCES_READ)
+    indexes = runtime.indexes.get()
+    compiled = service.compile_expression(
+        indexes, text=payload.text, tree=payload.tree, entity="person"
+    )
+    chosen = service.select(indexes, compiled)
+    parts = service.breakdown(indexes, chosen.members, payload.by)
+    return BreakdownPublic(
+        size=len(chosen.members),
+        as_of=chosen.as_of,
+        index_version=chosen.index_version,
+        breakdowns=[
+            TagBreakdown(
+                tag=part.spec.id,
+                name_zh=part.spec.name_zh,
+                name_en=part.spec.name_en,
+                values=[ValueCount(value=value, count=n) for value, n in part.counts],
+            )
+            for part in parts
+        ],
+    )
+
+
+@router.post("/store-selection")
+def select_stores(
+    payload: ExpressionIn, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> StoreSelectionPublic:
+    """The stores a store-tag expression picks, with where they are (for the list and the map)."""
+    principal.require(Permission.AUDIENCES_READ)
+    indexes = runtime.indexes.get()
+    compiled = _compile(runtime, payload, "store")
+    chosen = service.select(indexes, compiled)
+    keys = list(indexes.of("store").keys(chosen.members))
+    return StoreSelectionPublic(
+        size=len(chosen.members),
+        universe=chosen.universe,
+        as_of=chosen.as_of,
+        index_version=chosen.index_version,
+        text=compiled.text,
+        tree=compiled.tree,
+        stores=[StorePublic.model_validate(s) for s in store_entries(runtime.lake, keys)],
+    )
+
+
+@router.get("")
+def read_audiences(conn: DbConn, principal: CurrentPrincipal, page: Page) -> AudiencesPublic:
+    """Live audiences with their size at the latest refresh, the most recently changed first."""
+    principal.require(Permission.AUDIENCES_READ)
+    found = saved.list_audiences(conn)
+    return AudiencesPublic(
+        data=[AudiencePublic.model_validate(a) for a in page.page(found)], count=len(found)
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AudiencePublic)
+def create_audience(
+    payload: AudienceCreate,
+    conn: DbConn,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    now: Now,
+    idempotency: IdempotencyKey,
+) -> Response:
+    """Save an expression as a live audience; its size is recorded at every tag refresh (and now)."""
+    principal.require(Permission.AUDIENCES_WRITE)
+    compiled = _compile(runtime, payload, payload.entity)
+
+    def work() -> AudiencePublic:
+        audience = actions.create(
+            conn,
+            name=payload.name,
+            description=payload.description,
+            compiled=compiled,
+            actor=principal,
+            now=now,
+        )
+        _record_size_now(conn, runtime, audience.id, compiled, now)
+        return AudiencePublic.model_validate(saved.get_audience(conn, audience.id))
+
+    return respond_once_keyed(
+        conn, idempotency, principal, runtime.protector, now, work, status.HTTP_201_CREATED
+    )
+
+
+@router.get("/{audience_id}")
+def read_audience(
+    audience_id: AudienceId, conn: DbConn, principal: CurrentPrincipal
+) -> AudiencePublic:
+    principal.require(Permission.AUDIENCES_READ)
+    return AudiencePublic.model_validate(saved.get_audience(conn, audience_id))
+
+
+@router.put("/{audience_id}", response_model=AudiencePublic)
+def update_audience(
+    audience_id: AudienceId,
+    payload: AudienceCreate,
+    conn: DbConn,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    now: Now,
+    idempotency: IdempotencyKey,
+) -> Response:
+    """Change an audience's name, description or expression; its size history stays."""
+    principal.require(Permission.AUDIENCES_WRITE)
+    compiled = _compile(runtime, payload, payload.entity)
+
+    def work() -> AudiencePublic:
+        actions.update(
+            conn,
+            audience_id,
+            name=payload.name,
+            description=payload.description,
+            compiled=compiled,
+            actor=principal,
+            now=now,
+        )
+        return AudiencePublic.model_validate(saved.get_audience(conn, audience_id))
+
+    return respond_once_keyed(
+        conn, idempotency, principal, runtime.protector, now, work, status.HTTP_200_OK
+    )
+
+
+@router.post("/{audience_id}/archive", response_model=AudiencePublic)
+def archive_audience(
+    audience_id: AudienceId,
+    conn: DbConn,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    now: Now,
+    idempotency: IdempotencyKey,
+) -> Response:
+    """Stop refreshing an audience (it frees a place among the live ones)."""
+    principal.require(Permission.AUDIENCES_WRITE)
+
+    def work() -> AudiencePublic:
+        audience = actions.archive(conn, audience_id, actor=principal, now=now)
+        return AudiencePublic.model_validate(audience)
+
+    return respond_once_keyed(
+        conn, idempotency, principal, runtime.protector, now, work, status.HTTP_200_OK
+    )
+
+
+@router.get("/{audience_id}/sizes")
+def read_sizes(audience_id: AudienceId, conn: DbConn, principal: CurrentPrincipal) -> SizesPublic:
+    """The audience's size at every tag refresh since it was saved, oldest first."""
+    principal.require(Permission.AUDIENCES_READ)
+    points = saved.size_history(conn, audience_id)
+    return SizesPublic(data=[SizePointPublic.model_validate(p) for p in points], count=len(points))
+
+
+@router.post(
+    "/{audience_id}/snapshots", status_code=status.HTTP_201_CREATED, response_model=SnapshotPublic
+)
+def freeze_audience(
+    audience_id: AudienceId,
+    payload: SnapshotCreate,
+    conn: DbConn,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    now: Now,
+    idempotency: IdempotencyKey,
+) -> Response:
+    """Freeze who is in the audience now, e.g. for a campaign launch."""
+    principal.require(Permission.AUDIENCES_WRITE)
+
+    def work() -> SnapshotPublic:
+        compiled = _saved_expression(conn, runtime, audience_id)
+        snapshot = actions.freeze(
+            conn,
+            runtime.indexes.get(),
+            audience_id,
+            label=payload.label,
+            compiled=compiled,
+            actor=principal,
+            now=now,
+        )
+        return SnapshotPublic.model_validate(snapshot)
+
+    return respond_once_keyed(
+        conn, idempotency, principal, runtime.protector, now, work, status.HTTP_201_CREATED
+    )
+
+
+@router.get("/{audience_id}/snapshots")
+def read_snapshots(
+    audience_id: AudienceId, conn: DbConn, principal: CurrentPrincipal
+) -> SnapshotsPublic:
+    principal.require(Permission.AUDIENCES_READ)
+    found = saved.list_snapshots(conn, audience_id)
+    return SnapshotsPublic(data=[SnapshotPublic.model_validate(s) for s in found], count=len(found))
+
+
+@router.post(
+    "/{audience_id}/exports", status_code=status.HTTP_201_CREATED, response_model=ExportPublic
+)
+def export_audience(
+    audience_id: AudienceId,
+    payload: ExportCreate,
+    conn: DbConn,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    now: Now,
+    idempotency: IdempotencyKey,
+) -> Response:
+    """Write the audience's members (a named snapshot, or one taken now) to a file: masked ids,
+    hashed phones or hashed device ids, only persons who said yes on ``consent``. Audited."""
+    principal.require(Permission.EXPORTS_CREATE)
+
+    def work() -> ExportPublic:
+        compiled = _saved_expression(conn, runtime, audience_id)
+        with connect_engine(runtime.settings.engine) as engine:
+            tools = actions.ExportTools(
+                indexes=runtime.indexes.get(),
+                lake=runtime.lake,
+                engine=engine,
+                protector=runtime.protector,
+                directory=runtime.settings.exports_dir,
+            )
+            made = actions.export(
+                conn,
+                tools,
+                audience_id,
+                kind=payload.kind,
+                consent=payload.consent,
+                snapshot_id=payload.snapshot_id,
+                compiled=compiled,
+                actor=principal,
+                now=now,
+            )
+        return _export_public(made)
+
+    return respond_once_keyed(
+        conn, idempotency, principal, runtime.protector, now, work, status.HTTP_201_CREATED
+    )
+
+
+@router.get("/exports/{export_id}/file", response_class=FileResponse)
+def download_export(
+    export_id: AudienceId,
+    conn: DbConn,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    now: Now,
+) -> FileResponse:
+    """The export's file (its creator or an admin); every download is in the audit log."""
+    path = actions.download(
+        conn, export_id, directory=runtime.settings.exports_dir, actor=principal, now=now
+    )
+    return FileResponse(path, media_type="text/csv", filename=path.name)
+
+
+def _export_public(made: actions.Export) -> ExportPublic:
+    return ExportPublic(
+        id=made.id,
+        audience_id=made.audience_id,
+        snapshot_id=made.snapshot_id,
+        kind=made.kind,
+        consent=made.consent,
+        rows=made.rows,
+        excluded_without_consent=made.excluded,
+        created_at=made.created_at,
+        download=f"/api/v1/audiences/exports/{made.id}/file",
+    )
+
+
+def _saved_expression(conn: Connection, runtime: Runtime, audience_id: str) -> service.Compiled:
+    audience = saved.get_audience(conn, audience_id)
+    return service.compile_expression(
+        runtime.indexes.get(), text=None, tree=audience.expression, entity=audience.entity
+    )
+
+
+def _record_size_now(
+    conn: Connection,
+    runtime: Runtime,
+    audience_id: str,
+    compiled: service.Compiled,
+    now: dt.datetime,
+) -> None:
+    chosen = service.select(runtime.indexes.get(), compiled)
+    saved.record_sizes(
+        conn,
+        {audience_id: len(chosen.members)},
+        index_version=chosen.index_version,
+        as_of=chosen.as_of,
+        now=now,
+    )

@@ -1,0 +1,1 @@
+"""Tags: the declarative catalogue, their computation from the lake, and the bitmap index."""
