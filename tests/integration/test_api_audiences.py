@@ -319,3 +319,37 @@ def test_catalogue_reports_coverage_and_distribution(api: Api, marketer: dict[st
     assert dt.date.fromisoformat(date_tag["distribution"]["maximum"]) <= dt.date.fromisoformat(
         listed["as_of"]
     )
+
+
+def test_a_user_tag_is_checked_stored_and_computed_at_the_next_refresh(
+    api: Api, marketer: dict[str, str]
+) -> None:
+    tag = {
+        "id": "coffee_regular_user",
+        "name_zh": "咖啡常客",
+        "name_en": "Coffee regular",
+        "category": "behaviour",
+        "value_type": "bool",
+        "definition": "orders_90d >= 3",
+        "description_zh": "近90天下单3次及以上。",
+        "description_en": "Three or more orders in the last 90 days.",
+    }
+    bad = api.client.post(
+        "/api/v1/tags",
+        json={**tag, "definition": "ordrs_90d >= 3"},
+        headers=keyed(marketer),
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "tags.invalid_definition"
+    assert "ordrs_90d" in bad.json()["detail"]
+    made = api.client.post("/api/v1/tags", json=tag, headers=keyed(marketer))
+    assert made.status_code == 201, made.text
+    assert made.json()["computed"] is False
+    again = api.client.post("/api/v1/tags", json=tag, headers=keyed(marketer))
+    assert again.status_code == 409
+    refresh_everything(api.settings, api.engine, as_of=None, progress=SilentProgress(), now=NOW)
+    api.runtime.indexes._checked = 0.0
+    listed = api.client.get("/api/v1/tags/person/coffee_regular_user", headers=marketer).json()
+    assert listed["computed"] is True
+    assert count(api, marketer, text="coffee_regular_user")["size"] == len(
+        sql_count(api, "orders_90d >= 3")
+    )

@@ -242,8 +242,8 @@ class TagCreate(Create):
     )
     unit: Annotated[str, Field(max_length=32)] | None = None
     definition: Annotated[str, Field(min_length=1, max_length=4000)]
-    description_zh: Annotated[str, Field(max_length=2000)] = ""
-    description_en: Annotated[str, Field(max_length=2000)] = ""
+    description_zh: Annotated[str, Field(min_length=1, max_length=2000)]
+    description_en: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class TagPublic(Public):

@@ -21,13 +21,14 @@ from newretail.api.deps import CurrentPrincipal, DbConn, Now, RuntimeDep
 from newretail.api.idempotency import IdempotencyKey, respond_once_keyed
 from newretail.api.pagination import Page
 from newretail.audience.indexes import Indexes
-from newretail.errors import NotFound
+from newretail.errors import Conflict, NotFound
 from newretail.security import Permission
 from newretail.security.audit import Action, record
 from newretail.tags.catalogue import Catalogue
 from newretail.tags.index import TagIndex
 from newretail.tags.spec import TagSpec
 from newretail.tags.user_tags import add_user_tag, user_tags
+from newretail.tags.validate import check_user_tag
 
 router = APIRouter(prefix="/api/v1/tags", tags=["tags"])
 
@@ -106,8 +107,13 @@ def create_tag(
     )
 
     def work() -> TagPublic:
-        # Checked against the whole catalogue: ids, types, domains and the definition itself.
-        Catalogue.shipped().with_tags([*user_tags(conn), spec])
+        # Checked against the whole catalogue (ids, types, domains), then its definition against
+        # the entity's features: a bad tag must never reach the nightly refresh.
+        existing = user_tags(conn)
+        if Catalogue.shipped().with_tags(existing).tag(spec.id) is not None:
+            raise Conflict("tags.duplicate", f"a tag {spec.id!r} already exists")
+        Catalogue.shipped().with_tags([*existing, spec])
+        check_user_tag(spec)
         add_user_tag(conn, spec, created_by=principal.actor, now=now)
         record(
             conn,
