@@ -22,7 +22,8 @@ def feature_schema(spec: TagSpec) -> pa.Schema:
         for name, (_, table) in features.inputs.items()
     }
     expr = features.build(tables, as_of=dt.date(2000, 1, 1))
-    return expr.schema().to_pyarrow()
+    schema: pa.Schema = expr.schema().to_pyarrow()
+    return schema
 
 
 def check_user_tag(spec: TagSpec) -> None:
