@@ -4,6 +4,7 @@ engine, gate and worker, and the tag snapshots; opened by the app's lifespan, cl
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -12,8 +13,9 @@ from newretail.api.committer import Committer
 from newretail.api.flashsale_worker import FlashSaleWorker
 from newretail.api.flusher import BackgroundFlusher
 from newretail.api.keycache import KeyCache, user_key_cache, write_key_cache
+from newretail.api.realtime_tags_worker import RealtimeTagsWorker
 from newretail.api.sale_windows import SaleWindows
-from newretail.audience.indexes import IndexHolder
+from newretail.audience.indexes import Indexes, IndexHolder
 from newretail.config import Settings
 from newretail.flashsale import FlashSaleEngine, Gate, open_engine, open_gate, restore_engine
 from newretail.lake import Lake
@@ -22,6 +24,8 @@ from newretail.security import Principal, SourceWriter
 from newretail.security.keys import derived_key
 from newretail.security.pii import PiiProtector
 from newretail.stream import Stores, open_stores
+from newretail.tags.realtime_store import RealtimeTagStore, open_realtime_store
+from newretail.tags.realtime_view import with_realtime
 
 DEFAULT_STREAM_PREFIX = "newretail:"
 
@@ -42,6 +46,14 @@ class Runtime:
     sale_windows: SaleWindows
     flashsale_worker: FlashSaleWorker | None
     indexes: IndexHolder
+    realtime_tags: RealtimeTagStore
+    realtime_tags_worker: RealtimeTagsWorker | None
+
+    def live_indexes(self, now: dt.datetime) -> Indexes:
+        """The tag snapshots, with the real-time tags live as of ``now``'s UTC date."""
+        return with_realtime(
+            self.indexes.get(), self.realtime_tags, today=now.astimezone(dt.UTC).date()
+        )
 
     async def aclose(self) -> None:
         """Stop the background work, then release the flash-sale engine's and gate's async clients
@@ -58,9 +70,12 @@ class Runtime:
         """Commit queued intake, stop the flusher (it drains first), close the stores and engine."""
         try:
             self.committer.close()
+            if self.realtime_tags_worker is not None:
+                self.realtime_tags_worker.stop()
             if self.flusher is not None:
                 self.flusher.stop()
         finally:
+            self.realtime_tags.close()
             self.stores.close()
             self.engine.dispose()
 
@@ -91,7 +106,8 @@ def open_runtime(
         engine.dispose()
         raise
     lake = Lake(settings.lake_dir)
-    flusher = worker = None
+    realtime_tags = open_realtime_store(settings, prefix=stream_prefix)
+    flusher = worker = realtime_worker = None
     if flush:
         flusher = BackgroundFlusher(
             log=stores.log, lake=lake, lock_path=settings.home / "stream" / "flusher.lock"
@@ -101,6 +117,14 @@ def open_runtime(
             engine=flashsale, database=engine, lock_path=settings.home / "flashsale" / "worker.lock"
         )
         worker.start()
+        realtime_worker = RealtimeTagsWorker(
+            log=stores.log,
+            store=realtime_tags,
+            database=engine,
+            index_dir=settings.index_dir,
+            lock_path=settings.home / "tags_realtime" / "worker.lock",
+        )
+        realtime_worker.start()
     return Runtime(
         settings=settings,
         engine=engine,
@@ -116,4 +140,6 @@ def open_runtime(
         sale_windows=SaleWindows(engine),
         flashsale_worker=worker,
         indexes=IndexHolder(settings.index_dir),
+        realtime_tags=realtime_tags,
+        realtime_tags_worker=realtime_worker,
     )

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from pyroaring import BitMap
 
 from newretail.tags.bsi import COMPARISONS, BitSliced, spread_of
@@ -91,22 +92,62 @@ class TagIndex:
     ) -> TagIndex:
         """Index ``table`` (the entity key column and one column per spec typed per
         ``spec.arrow_type``, nulls allowed), mapping its keys with ``dense.assign``."""
-        for spec in specs:
-            if spec.entity != entity:
-                raise ValueError(f"tag {spec.id} describes {spec.entity}s, not {entity}s")
-        ids = dense.assign(table.column(ENTITY_KEYS[entity]))
+        _same_entity(specs, entity)
+        return cls._build(
+            table.column(ENTITY_KEYS[entity]),
+            [(specs, table)],
+            entity=entity,
+            as_of=as_of,
+            dense=dense,
+        )
+
+    @classmethod
+    def build_from_file(
+        cls,
+        path: Path,
+        specs: Sequence[TagSpec],
+        *,
+        entity: Entity,
+        as_of: dt.date,
+        dense: DenseIds,
+        columns_per_pass: int = 24,
+    ) -> TagIndex:
+        """Index a Parquet tag table a few columns at a time, so a 10M-row table of hundreds of
+        tags never sits in memory whole."""
+        _same_entity(specs, entity)
+        keys = pq.read_table(path, columns=[ENTITY_KEYS[entity]]).column(0)
+        passes = (
+            (chunk, pq.read_table(path, columns=[s.id for s in chunk]))
+            for chunk in (
+                specs[i : i + columns_per_pass] for i in range(0, len(specs), columns_per_pass)
+            )
+        )
+        return cls._build(keys, passes, entity=entity, as_of=as_of, dense=dense)
+
+    @classmethod
+    def _build(
+        cls,
+        keys: pa.ChunkedArray[Any],
+        passes: Iterable[tuple[Sequence[TagSpec], pa.Table]],
+        *,
+        entity: Entity,
+        as_of: dt.date,
+        dense: DenseIds,
+    ) -> TagIndex:
+        ids = dense.assign(keys)
         order = _id_order(ids)
         if order is not None:
             ids = ids[order]
         store: list[BitMap] = [to_bitmap(ids)]
         layouts = {}
-        for spec in specs:
-            column = _prepare(table.column(spec.id), spec, ids=ids, order=order, store=store)
-            layouts[spec.id] = _ENCODERS[KINDS[spec.value_type]](spec, column, store)
+        for specs, table in passes:
+            for spec in specs:
+                column = _prepare(table.column(spec.id), spec, ids=ids, order=order, store=store)
+                layouts[spec.id] = _ENCODERS[KINDS[spec.value_type]](spec, column, store)
         return cls(
             entity=entity,
             as_of=as_of,
-            row_count=table.num_rows,
+            row_count=len(keys),
             universe=0,
             tags=layouts,
             store=store,
@@ -191,6 +232,12 @@ class TagIndex:
     def _sliced(self, layout: TagLayout) -> BitSliced:
         slices = [self.store[ref] for ref in layout.slices]
         return BitSliced(layout.minimum, self.store[layout.present], slices)
+
+
+def _same_entity(specs: Sequence[TagSpec], entity: Entity) -> None:
+    for spec in specs:
+        if spec.entity != entity:
+            raise ValueError(f"tag {spec.id} describes {spec.entity}s, not {entity}s")
 
 
 def _category(spec: TagSpec, value: object) -> str:

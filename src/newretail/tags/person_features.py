@@ -32,6 +32,7 @@ _DWD = (
     "refunds",
     "complaints",
     "ratings",
+    "stores",
 )
 PERSON_INPUTS: Mapping[str, tuple[Layer, TableSpec]] = {
     **{name: ("dwd", dwd.table(name)) for name in _DWD},
@@ -52,6 +53,10 @@ def person_features(tables: Mapping[str, ir.Table], *, as_of: dt.date) -> ir.Tab
     links = tables["person_links"]
     placed = orders.person_orders(tables, links, as_of)
     home, visited = orders.home_stores(placed, as_of)
+    stores = tables["stores"].select(
+        home_store=tables["stores"].store_id, home_city=tables["stores"].city
+    )
+    home = home.left_join(stores, home.home_store_id == stores.home_store).drop("home_store")
     basket = orders.baskets(tables, as_of)
     base = profile.profile_columns(tables["persons"], as_of)
     base = attach(base, home, zero=False)

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from newretail.lake import Engine, Lake
 from newretail.progress import Progress
 from newretail.tags.catalogue import Catalogue
@@ -66,8 +64,8 @@ def refresh_and_index(
             # The enum domains bound from the data (cities, stores) become part of the specs.
             specs = done.catalogue(catalogue).for_entity(entity)
             dense = DenseIds.load(index_dir / entity / DENSE_FILE)
-            index = TagIndex.build(
-                pq.read_table(done.path), specs, entity=entity, as_of=day, dense=dense
+            index = TagIndex.build_from_file(
+                done.path, specs, entity=entity, as_of=day, dense=dense
             )
             version = write_snapshot(index_dir, index, dense=dense)
             task.advance()

@@ -206,3 +206,27 @@ def test_an_enum_of_many_values_groups_alike() -> None:
     counts = index.distribution("city").counts
     assert list(counts)[:3] == ["city-1", "city-2", "atlantis"]
     assert counts["atlantis"] == 0 and sum(counts.values()) == len(index.present("city"))
+
+
+@given(table=tables(max_rows=60))
+@settings(max_examples=25, deadline=None)
+def test_an_index_built_from_a_file_a_few_columns_at_a_time_answers_like_one_built_whole(
+    table: pa.Table,
+) -> None:
+    import tempfile
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    whole = TagIndex.build(table, SPECS, entity="person", as_of=AS_OF, dense=DenseIds.empty())
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tags.parquet"
+        pq.write_table(table, path)
+        passes = TagIndex.build_from_file(
+            path, SPECS, entity="person", as_of=AS_OF, dense=DenseIds.empty(), columns_per_pass=1
+        )
+    assert passes.row_count == whole.row_count
+    assert passes.universe() == whole.universe()
+    for spec in SPECS:
+        assert passes.present(spec.id) == whole.present(spec.id)
+        assert passes.distribution(spec.id) == whole.distribution(spec.id)

@@ -60,11 +60,12 @@ def _compile(runtime: Runtime, payload: ExpressionIn, entity: Entity) -> service
 
 @router.post("/count")
 def count_audience(
-    payload: CountRequest, principal: CurrentPrincipal, runtime: RuntimeDep
+    payload: CountRequest, principal: CurrentPrincipal, runtime: RuntimeDep, now: Now
 ) -> CountPublic:
-    """How many persons (or stores) an expression selects now: the live count of the builder."""
+    """How many persons (or stores) an expression selects now: the live count of the builder
+    (real-time tags such as ``ordered_today`` as of this moment)."""
     principal.require(Permission.AUDIENCES_READ)
-    indexes = runtime.indexes.get()
+    indexes = runtime.live_indexes(now)
     compiled = service.compile_expression(
         indexes, text=payload.text, tree=payload.tree, entity=payload.entity
     )
@@ -84,11 +85,11 @@ def count_audience(
 
 @router.post("/overlap")
 def overlap_audiences(
-    payload: OverlapRequest, principal: CurrentPrincipal, runtime: RuntimeDep
+    payload: OverlapRequest, principal: CurrentPrincipal, runtime: RuntimeDep, now: Now
 ) -> OverlapPublic:
     """Two person audiences side by side: each, both, either, and their Jaccard index."""
     principal.require(Permission.AUDIENCES_READ)
-    indexes = runtime.indexes.get()
+    indexes = runtime.live_indexes(now)
     a = service.compile_expression(
         indexes, text=payload.a.text, tree=payload.a.tree, entity="person"
     )
@@ -111,11 +112,11 @@ def overlap_audiences(
 
 @router.post("/breakdown")
 def break_down_audience(
-    payload: BreakdownRequest, principal: CurrentPrincipal, runtime: RuntimeDep
+    payload: BreakdownRequest, principal: CurrentPrincipal, runtime: RuntimeDep, now: Now
 ) -> BreakdownPublic:
     """A person audience by the values of a few enum or bool tags (city, channel, lifecycle)."""
     principal.require(Permission.AUDIENCES_READ)
-    indexes = runtime.indexes.get()
+    indexes = runtime.live_indexes(now)
     compiled = service.compile_expression(
         indexes, text=payload.text, tree=payload.tree, entity="person"
     )
@@ -285,7 +286,7 @@ def freeze_audience(
         compiled = _saved_expression(conn, runtime, audience_id)
         snapshot = actions.freeze(
             conn,
-            runtime.indexes.get(),
+            runtime.live_indexes(now),
             audience_id,
             label=payload.label,
             compiled=compiled,
@@ -328,7 +329,7 @@ def export_audience(
         compiled = _saved_expression(conn, runtime, audience_id)
         with connect_engine(runtime.settings.engine) as engine:
             tools = actions.ExportTools(
-                indexes=runtime.indexes.get(),
+                indexes=runtime.live_indexes(now),
                 lake=runtime.lake,
                 engine=engine,
                 protector=runtime.protector,

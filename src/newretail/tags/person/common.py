@@ -58,6 +58,27 @@ def attach(
     return joined.select(*[joined[c] for c in base.columns], **values)
 
 
+def count_if(condition: ir.BooleanValue) -> ir.IntegerScalar:
+    """Rows where ``condition`` holds (a sum of 0/1: DuckDB runs many of these in one group-by
+    about twice as fast as ``COUNT(*) FILTER (WHERE ...)``, and every engine agrees on it)."""
+    return condition.ifelse(1, 0).sum()
+
+
+def sum_if(condition: ir.BooleanValue, value: ir.NumericValue) -> ir.NumericScalar:
+    """The sum of ``value`` where ``condition`` holds, 0 where it never does."""
+    return condition.ifelse(value, 0).sum()
+
+
+def max_if(condition: ir.BooleanValue, value: ir.Value) -> ir.Scalar:
+    """The largest ``value`` where ``condition`` holds, null where it never does."""
+    return condition.ifelse(value, ibis.null(value.type())).max()
+
+
+def min_if(condition: ir.BooleanValue, value: ir.Value) -> ir.Scalar:
+    """The smallest ``value`` where ``condition`` holds, null where it never does."""
+    return condition.ifelse(value, ibis.null(value.type())).min()
+
+
 def aggregate(
     table: ir.Table, measures: Mapping[str, ir.Scalar], key: str = "person_id"
 ) -> ir.Table:

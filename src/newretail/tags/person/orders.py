@@ -14,7 +14,16 @@ import ibis
 import ibis.expr.types as ir
 
 from newretail.tags.person import dimensions as dim
-from newretail.tags.person.common import Aggregates, person_of, since, up_to
+from newretail.tags.person.common import (
+    Aggregates,
+    count_if,
+    max_if,
+    min_if,
+    person_of,
+    since,
+    sum_if,
+    up_to,
+)
 
 _ORDER_KEY = ["source", "order_id", "business_date"]
 _NEW_PRODUCT_DAYS = 30  # an order of a new product within this many days of its launch is early
@@ -50,7 +59,7 @@ def home_stores(orders: ir.Table, as_of: dt.date) -> tuple[ir.Table, ir.Table]:
     """
     done = orders.filter(orders.status == "completed")
     per_store = done.group_by(["person_id", "store_id", "currency"]).aggregate(
-        n365=done.count(where=since(done.business_date, as_of, 365)),
+        n365=count_if(since(done.business_date, as_of, 365)),
         n=done.count(),
         last=done.business_date.max(),
     )
@@ -71,7 +80,7 @@ def home_stores(orders: ir.Table, as_of: dt.date) -> tuple[ir.Table, ir.Table]:
         home_store_orders_365d=ranked.n365,
     )
     visited = per_store.group_by("person_id").aggregate(
-        stores_visited_365d=per_store.count(where=per_store.n365 > 0),
+        stores_visited_365d=count_if(per_store.n365 > 0),
         stores_visited_total=per_store.count(),
     )
     return home, visited
@@ -95,14 +104,14 @@ def baskets(tables: Mapping[str, ir.Table], as_of: dt.date) -> ir.Table:
     )
     measures: Aggregates = {
         "b_units": qty.sum(),
-        "b_new": joined.count(where=joined.is_new),
-        "b_new_early": joined.count(where=early),
+        "b_new": count_if(joined.is_new),
+        "b_new_early": count_if(early),
     }
     for cat in dim.CATEGORIES:
-        measures[f"b_units_{cat}"] = qty.sum(where=joined.category == cat)
-        measures[f"b_net_{cat}"] = net.sum(where=joined.category == cat)
+        measures[f"b_units_{cat}"] = sum_if(joined.category == cat, qty)
+        measures[f"b_net_{cat}"] = sum_if(joined.category == cat, net)
     for line in dim.LINES:
-        measures[f"b_units_line_{line}"] = qty.sum(where=joined.line == line)
+        measures[f"b_units_line_{line}"] = sum_if(joined.line == line, qty)
     return joined.group_by(_ORDER_KEY).aggregate(**measures)
 
 
@@ -122,46 +131,46 @@ def order_features(orders: ir.Table, basket: ir.Table, home: ir.Table, as_of: dt
 
     m: Aggregates = {}
     for w in dim.WINDOWS:
-        m[f"orders_{w}d"] = o.count(where=done & win(w))
-        m[f"spend_{w}d"] = o.paid_minor.sum(where=money & win(w))
+        m[f"orders_{w}d"] = count_if(done & win(w))
+        m[f"spend_{w}d"] = sum_if(money & win(w), o.paid_minor)
     for w in (30, 90, 365):
-        m[f"items_{w}d"] = o.b_units.sum(where=done & win(w))
+        m[f"items_{w}d"] = sum_if(done & win(w), o.b_units)
         m[f"active_days_{w}d"] = date.nunique(where=done & win(w))
     previous = win(180) & ~win(90)
-    m["orders_prev_90d"] = o.count(where=done & previous)
-    m["spend_prev_90d"] = o.paid_minor.sum(where=money & previous)
+    m["orders_prev_90d"] = count_if(done & previous)
+    m["spend_prev_90d"] = sum_if(money & previous, o.paid_minor)
     for w in (90, 365):
-        m[f"cancelled_orders_{w}d"] = o.count(where=(o.status == "cancelled") & win(w))
-        m[f"coupon_orders_{w}d"] = o.count(where=done & win(w) & o.coupon_id.notnull())
-    m["orders_total"] = o.count(where=done)
-    m["spend_total"] = o.paid_minor.sum(where=money)
-    m["first_order_date"] = date.min(where=done)
-    m["last_order_date"] = date.max(where=done)
-    m["last_order_before_30d"] = date.max(where=done & ~win(30))
-    m["first_order_in_30d"] = date.min(where=done & win(30))
-    m["max_ticket_365d"] = o.paid_minor.max(where=money & win(365))
-    m["gross_365d"] = o.gross_minor.sum(where=money & win(365))
-    m["discount_365d"] = o.discount_minor.sum(where=money & win(365))
+        m[f"cancelled_orders_{w}d"] = count_if((o.status == "cancelled") & win(w))
+        m[f"coupon_orders_{w}d"] = count_if(done & win(w) & o.coupon_id.notnull())
+    m["orders_total"] = count_if(done)
+    m["spend_total"] = sum_if(money, o.paid_minor)
+    m["first_order_date"] = min_if(done, date)
+    m["last_order_date"] = max_if(done, date)
+    m["last_order_before_30d"] = max_if(done & ~win(30), date)
+    m["first_order_in_30d"] = min_if(done & win(30), date)
+    m["max_ticket_365d"] = max_if(money & win(365), o.paid_minor)
+    m["gross_365d"] = sum_if(money & win(365), o.gross_minor)
+    m["discount_365d"] = sum_if(money & win(365), o.discount_minor)
     for ch in dim.CHANNELS:
         on = done & (o.channel == ch)
-        m[f"orders_channel_{ch}_90d"] = o.count(where=on & win(90))
-        m[f"orders_channel_{ch}_365d"] = o.count(where=on & win(365))
-        m[f"spend_channel_{ch}_365d"] = o.paid_minor.sum(where=money & (o.channel == ch) & win(365))
-        m[f"last_order_channel_{ch}"] = date.max(where=on)
+        m[f"orders_channel_{ch}_90d"] = count_if(on & win(90))
+        m[f"orders_channel_{ch}_365d"] = count_if(on & win(365))
+        m[f"spend_channel_{ch}_365d"] = sum_if(money & (o.channel == ch) & win(365), o.paid_minor)
+        m[f"last_order_channel_{ch}"] = max_if(on, date)
     for f in dim.FULFILMENTS:
-        m[f"orders_fulfilment_{f}_365d"] = o.count(where=done & (o.fulfilment == f) & win(365))
+        m[f"orders_fulfilment_{f}_365d"] = count_if(done & (o.fulfilment == f) & win(365))
     for p in dim.PAYMENTS:
-        m[f"orders_payment_{p}_365d"] = o.count(where=done & (o.payment_method == p) & win(365))
-    m["last_stored_value_date"] = date.max(where=done & (o.payment_method == "stored_value"))
+        m[f"orders_payment_{p}_365d"] = count_if(done & (o.payment_method == p) & win(365))
+    m["last_stored_value_date"] = max_if(done & (o.payment_method == "stored_value"), date)
     hour = o.business_hour
     parts = {name: (hour >= lo) & (hour < hi) for name, (lo, hi) in dim.DAYPARTS.items()}
     parts[dim.EVENING] = ~ibis.or_(*parts.values())
     for name, during in parts.items():
         for w in (90, 365):
-            m[f"orders_daypart_{name}_{w}d"] = o.count(where=done & during & win(w))
+            m[f"orders_daypart_{name}_{w}d"] = count_if(done & during & win(w))
     weekday = date.day_of_week.index()
     for i, day in enumerate(dim.WEEKDAYS):
-        m[f"orders_weekday_{day}_365d"] = o.count(where=done & (weekday == i) & win(365))
+        m[f"orders_weekday_{day}_365d"] = count_if(done & (weekday == i) & win(365))
     m.update(_category_measures(o, done, money, as_of))
     out = o.group_by("person_id").aggregate(**m)
     # The largest and total units over product lines, for the favourite line's definition.
@@ -179,22 +188,22 @@ def _category_measures(
     for cat in dim.CATEGORIES:
         has = done & (o[f"b_units_{cat}"] > 0)
         for w in dim.CATEGORY_WINDOWS:
-            m[f"orders_{cat}_{w}d"] = o.count(where=has & since(date, as_of, w))
-        m[f"units_{cat}_365d"] = o[f"b_units_{cat}"].sum(where=done & since(date, as_of, 365))
-        m[f"spend_{cat}_365d"] = o[f"b_net_{cat}"].sum(where=money & since(date, as_of, 365))
-        m[f"first_bought_category_{cat}"] = date.min(where=has)
-        m[f"last_bought_category_{cat}"] = date.max(where=has)
+            m[f"orders_{cat}_{w}d"] = count_if(has & since(date, as_of, w))
+        m[f"units_{cat}_365d"] = sum_if(done & since(date, as_of, 365), o[f"b_units_{cat}"])
+        m[f"spend_{cat}_365d"] = sum_if(money & since(date, as_of, 365), o[f"b_net_{cat}"])
+        m[f"first_bought_category_{cat}"] = min_if(has, date)
+        m[f"last_bought_category_{cat}"] = max_if(has, date)
     for line in dim.LINES:
         has = done & (o[f"b_units_line_{line}"] > 0)
         for w in (90, 365):
-            m[f"orders_line_{line}_{w}d"] = o.count(where=has & since(date, as_of, w))
-        m[f"units_line_{line}_365d"] = o[f"b_units_line_{line}"].sum(
-            where=done & since(date, as_of, 365)
+            m[f"orders_line_{line}_{w}d"] = count_if(has & since(date, as_of, w))
+        m[f"units_line_{line}_365d"] = sum_if(
+            done & since(date, as_of, 365), o[f"b_units_line_{line}"]
         )
-        m[f"last_bought_line_{line}"] = date.max(where=has)
+        m[f"last_bought_line_{line}"] = max_if(has, date)
     early = done & (o.b_new_early > 0)
-    m["new_product_early_orders_90d"] = o.count(where=early & since(date, as_of, 90))
-    m["new_product_early_orders_365d"] = o.count(where=early & since(date, as_of, 365))
-    m["new_product_orders_365d"] = o.count(where=done & (o.b_new > 0) & since(date, as_of, 365))
-    m["last_new_product_date"] = date.max(where=done & (o.b_new > 0))
+    m["new_product_early_orders_90d"] = count_if(early & since(date, as_of, 90))
+    m["new_product_early_orders_365d"] = count_if(early & since(date, as_of, 365))
+    m["new_product_orders_365d"] = count_if(done & (o.b_new > 0) & since(date, as_of, 365))
+    m["last_new_product_date"] = max_if(done & (o.b_new > 0), date)
     return m

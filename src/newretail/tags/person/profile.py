@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from newretail.tags.person import dimensions as dim
-from newretail.tags.person.common import Aggregates, person_of
+from newretail.tags.person.common import Aggregates, count_if, max_if, min_if, person_of
 
 # Levels of each free programme, lowest first.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -76,13 +76,13 @@ def membership_features(
         "memberships": m.program.nunique(),
         "member_since": m.joined_at.date().min(),
         "points_balance": m.points.sum(),
-        "paid_member_active": m.count(where=active),
-        "paid_member_expires_on": m.expires_on.max(where=paid),
-        "paid_member_since": m.joined_at.date().min(where=paid),
+        "paid_member_active": count_if(active),
+        "paid_member_expires_on": max_if(paid, m.expires_on),
+        "paid_member_since": min_if(paid, m.joined_at.date()),
     }
     for program, levels in LEVELS.items():
         mine = m.program == program
         rank = ibis.cases(*[(m.level == lv, i + 1) for i, lv in enumerate(levels)], else_=0)
-        out[f"member_{program}"] = m.count(where=mine)
-        out[f"level_rank_{program}"] = rank.max(where=mine)
+        out[f"member_{program}"] = count_if(mine)
+        out[f"level_rank_{program}"] = max_if(mine, rank)
     return m.group_by("person_id").aggregate(**out)

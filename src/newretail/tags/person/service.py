@@ -10,7 +10,7 @@ import ibis
 import ibis.expr.types as ir
 
 from newretail.tags.person import dimensions as dim
-from newretail.tags.person.common import Aggregates, person_of, since, up_to
+from newretail.tags.person.common import Aggregates, count_if, person_of, since, sum_if, up_to
 
 
 def _order_persons(orders: ir.Table) -> ir.Table:
@@ -31,12 +31,12 @@ def refund_features(tables: Mapping[str, ir.Table], orders: ir.Table, as_of: dt.
     r = _by_order(up_to(tables["refunds"], as_of), orders)
     year = since(r.business_date, as_of, 365)
     m: Aggregates = {
-        "refunds_365d": r.count(where=year),
-        "refund_amount_365d": r.amount_minor.sum(where=year),
+        "refunds_365d": count_if(year),
+        "refund_amount_365d": sum_if(year, r.amount_minor),
         "last_refund_date": r.business_date.max(),
     }
     for reason in dim.REFUND_REASONS:
-        m[f"refunds_{reason}_365d"] = r.count(where=year & (r.reason == reason))
+        m[f"refunds_{reason}_365d"] = count_if(year & (r.reason == reason))
     return r.group_by("person_id").aggregate(**m)
 
 
@@ -51,12 +51,12 @@ def complaint_features(
     year = since(c.business_date, as_of, 365)
     still_open = c.resolved_at.isnull() | (c.resolved_at.date() > ibis.literal(as_of))
     m: Aggregates = {
-        "complaints_365d": c.count(where=year),
-        "complaints_open": c.count(where=still_open),
+        "complaints_365d": count_if(year),
+        "complaints_open": count_if(still_open),
         "last_complaint_date": c.business_date.max(),
     }
     for category in dim.COMPLAINT_CATEGORIES:
-        m[f"complaints_{category}_365d"] = c.count(where=year & (c.category == category))
+        m[f"complaints_{category}_365d"] = count_if(year & (c.category == category))
     return c.group_by("person_id").aggregate(**m)
 
 
@@ -65,10 +65,10 @@ def rating_features(tables: Mapping[str, ir.Table], orders: ir.Table, as_of: dt.
     year = since(r.business_date, as_of, 365)
     stars = r.stars.cast("int64")
     return r.group_by("person_id").aggregate(
-        ratings_365d=r.count(where=year),
-        stars_sum_365d=stars.sum(where=year),
-        low_ratings_365d=r.count(where=year & (stars <= 2)),
-        five_star_ratings_365d=r.count(where=year & (stars == 5)),
+        ratings_365d=count_if(year),
+        stars_sum_365d=sum_if(year, stars),
+        low_ratings_365d=count_if(year & (stars <= 2)),
+        five_star_ratings_365d=count_if(year & (stars == 5)),
         last_rating_date=r.business_date.max(),
         last_rating_stars=stars.argmax(r.rated_at),
     )
