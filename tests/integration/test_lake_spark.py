@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from tests.integration.spark_session import spark
 from tests.unit.lake.ods_fixture import build_ods
 
 from newretail.lake import Lake, build, connect_engine
 
+__all__ = ["spark"]  # a fixture
+
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    if importlib.util.find_spec("pyspark") is None:
-        pytest.skip("pyspark is not installed (pip install 'newretail[spark]')")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs Java 17 on the PATH")
-    from newretail.lake.engines.spark import local_session
-
-    session = local_session("local[1]")
-    session.conf.set("spark.sql.shuffle.partitions", "1")
-    yield session
-    session.stop()
 
 
 def _files(lake: Lake) -> dict[str, bytes]:

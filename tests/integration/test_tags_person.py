@@ -5,8 +5,6 @@ values on Spark as on DuckDB."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from tests.integration.spark_session import spark
 from tests.integration.tag_chain import TagChain, build_tag_chain, with_truth
 
 from newretail.lake import connect_engine
@@ -23,6 +22,8 @@ from newretail.tags.catalogue import Catalogue
 from newretail.tags.compute import compute_tags, default_as_of, latest_refresh, refresh_tags
 from newretail.tags.lists import TagLists
 from newretail.tags.spec import TagSpec
+
+__all__ = ["spark"]  # a fixture
 
 pytestmark = pytest.mark.slow
 
@@ -258,20 +259,6 @@ def test_list_tag_marks_the_uploaded_keys(
     )
     assert {p for p, f in flags.items() if f} == set(chosen)
     assert None not in flags.values()
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    if importlib.util.find_spec("pyspark") is None:
-        pytest.skip("pyspark is not installed (pip install 'newretail[spark]')")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs Java 17 on the PATH")
-    from newretail.lake.engines.spark import local_session
-
-    session = local_session("local[2]")
-    session.conf.set("spark.sql.shuffle.partitions", "2")
-    yield session
-    session.stop()
 
 
 @pytest.mark.spark

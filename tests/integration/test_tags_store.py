@@ -5,14 +5,12 @@ the tag computation gives the same values, and features and tags come out the sa
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pytest
+from tests.integration.spark_session import spark
 
 from newretail.config import Settings
 from newretail.ingest import ingest
@@ -25,6 +23,8 @@ from newretail.tags.catalogue import Catalogue
 from newretail.tags.compute import compute_tags
 from newretail.tags.spec import TagSpec
 from newretail.tags.store_features import STORE_INPUTS, store_features
+
+__all__ = ["spark"]  # a fixture
 
 CONFIG = SimConfig(members=800, stores=10, days=60, seed=4)
 AS_OF = CONFIG.end
@@ -309,20 +309,6 @@ def test_life_cycle_follows_the_as_of_date(lake: Lake, tags: list[TagSpec]) -> N
         if expected == "not_yet_open":
             assert at["store_orders_28d"][store] == 0 and at["sales_tier_28d"][store] is None, store
     assert "not_yet_open" in statuses  # the generator opens a quarter of the stores later
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    if importlib.util.find_spec("pyspark") is None:
-        pytest.skip("pyspark is not installed (pip install 'newretail[spark]')")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs Java 17 on the PATH")
-    from newretail.lake.engines.spark import local_session
-
-    session = local_session("local[1]")
-    session.conf.set("spark.sql.shuffle.partitions", "1")
-    yield session
-    session.stop()
 
 
 @pytest.mark.spark
