@@ -67,7 +67,9 @@ def rejects_table(
     """The quarantine rows of one file, ordered by line."""
     pii = {c.source: c.parse for c in decl.columns if c.source and c.parse in ("phone", "email")}
     rows = validated.rejects["row"]
-    taken = raw.raw.take(rows).to_pylist()
+    # Row by row: Table.take concatenates a column's chunks first, which overflows 32-bit string
+    # offsets once a file's text passes 2 GiB (a month of a large chain's app events).
+    taken = [raw.raw.slice(int(row), 1).to_pylist()[0] for row in rows.to_numpy()]
     if decl.format == "jsonl":
         texts = [_jsonl_raw(row["line"], pii) for row in taken]
     else:

@@ -1,6 +1,6 @@
 """The member 360 page's view: orders by channel with amounts formatted per currency, the chart's data
-as JSON (integer minor units beside the exact text formatted here), consent per channel, and which
-merge-history rows get an Un-merge or a Re-merge button."""
+as JSON (integer minor units beside the exact text formatted here), consent per channel, which
+merge-history rows get an Un-merge or a Re-merge button, and the person's tags grouped by category."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from newretail.identity.profile import Member360
+from newretail.tags.spec import CATEGORIES, TagSpec
+from newretail.tags.values import TagValue
+from newretail.web.i18n import Language
 from newretail.web.money import exponent, format_count, format_money
 from newretail.web.overview_view import CHANNEL_ORDER
+from newretail.web.tag_view import format_value, tag_description, tag_name
 
 Translate = Callable[..., str]
 CONSENTS = ("sms", "email", "wechat", "push")
@@ -83,3 +87,42 @@ def _chart_json(rows: list[dict[str, Any]], t: Translate) -> str:
     }
     # "<" is escaped so no value can close the <script> element the JSON sits in.
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+
+
+@dataclass(frozen=True, slots=True)
+class TagItem:
+    spec: TagSpec
+    name: str
+    description: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class TagGroup:
+    """One category's tags that have a value for the person; ``missing`` counts those without."""
+
+    category: str
+    items: list[TagItem]
+    missing: int
+
+
+def tag_groups(values: list[tuple[TagSpec, TagValue]], language: Language) -> list[TagGroup]:
+    """The person's tag values by category, in catalogue order; amounts in minor units are shown in
+    the person's own currency (the ``currency`` tag) when it is known."""
+    currency = next((v for s, v in values if s.id == "currency" and isinstance(v, str)), None)
+    groups = []
+    for category in CATEGORIES:
+        mine = [(spec, value) for spec, value in values if spec.category == category]
+        items = [
+            TagItem(
+                spec=spec,
+                name=tag_name(spec, language),
+                description=tag_description(spec, language),
+                value=format_value(language, spec, value, currency=currency),
+            )
+            for spec, value in mine
+            if value is not None
+        ]
+        if mine:
+            groups.append(TagGroup(category, items, len(mine) - len(items)))
+    return groups

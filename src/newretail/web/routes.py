@@ -7,7 +7,18 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from newretail.web import audit, auth, customers, flashsales, overview, review
+from newretail.web import (
+    audiences,
+    audit,
+    auth,
+    customers,
+    flashsales,
+    overview,
+    person_tags,
+    review,
+    store_selection,
+    tags,
+)
 
 STATIC_PATH = "/console/static"
 STATIC_NAME = "console-static"
@@ -16,7 +27,11 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(overview.router)
 router.include_router(customers.router)
+router.include_router(person_tags.router)
 router.include_router(review.router)
+router.include_router(tags.router)
+router.include_router(audiences.router)
+router.include_router(store_selection.router)
 router.include_router(flashsales.router)
 router.include_router(audit.router)
 

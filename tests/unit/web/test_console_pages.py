@@ -101,7 +101,6 @@ def test_coming_areas_are_marked_and_not_linked(client: TestClient, oltp: Engine
     sign_in(client, "ana@example.com")
     html = client.get("/console/", headers=EN).text
     for area in (
-        "audiences",
         "marketing",
         "membership",
         "supply",
