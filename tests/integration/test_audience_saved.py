@@ -119,3 +119,19 @@ def test_unknown_ids_are_not_found(migrated_engine: Engine) -> None:  # noqa: F8
         ):
             with pytest.raises(NotFound):
                 call()
+
+
+def test_size_histories_of_many_audiences_in_one_read(migrated_engine: Engine) -> None:  # noqa: F811
+    with migrated_engine.begin() as conn:
+        first = saved.create_audience(conn, DRAFT, created_by="user:1", now=NOW)
+        second = saved.create_audience(conn, DRAFT, created_by="user:1", now=NOW)
+        day = dt.date(2026, 6, 29)
+        for version in range(1, 5):
+            saved.record_sizes(
+                conn, {first.id: 10 * version}, index_version=version, as_of=day, now=NOW
+            )
+        histories = saved.size_histories(conn, [first.id, second.id], last=3)
+        one_by_one = saved.size_history(conn, first.id)
+    assert [p.size for p in histories[first.id]] == [20, 30, 40]
+    assert histories[first.id] == one_by_one[-3:]
+    assert histories[second.id] == []

@@ -210,6 +210,23 @@ def size_history(conn: Connection, audience_id: str) -> list[SizePoint]:
     return [SizePoint(r.index_version, r.as_of, r.size, r.computed_at) for r in rows]
 
 
+def size_histories(
+    conn: Connection, audience_ids: Sequence[str], *, last: int = 30
+) -> dict[str, list[SizePoint]]:
+    """The ``last`` size points of each audience (oldest first), in one query for a list page."""
+    if not audience_ids:
+        return {}
+    rows = conn.execute(
+        select(audience_sizes)
+        .where(audience_sizes.c.audience_id.in_(list(audience_ids)))
+        .order_by(audience_sizes.c.audience_id, audience_sizes.c.index_version)
+    )
+    found: dict[str, list[SizePoint]] = {audience_id: [] for audience_id in audience_ids}
+    for r in rows:
+        found[r.audience_id].append(SizePoint(r.index_version, r.as_of, r.size, r.computed_at))
+    return {audience_id: points[-last:] for audience_id, points in found.items()}
+
+
 def record_sizes(
     conn: Connection,
     sizes: Mapping[str, int],

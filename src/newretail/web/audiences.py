@@ -64,10 +64,9 @@ def audiences_page(
         return show
     assert visitor is not None
     with oltp.connect() as conn:
-        rows = [
-            (audience, sparkline(saved.size_history(conn, audience.id)))
-            for audience in saved.list_audiences(conn)
-        ]
+        audiences = saved.list_audiences(conn)
+        histories = saved.size_histories(conn, [a.id for a in audiences])
+    rows = [(audience, sparkline(histories[audience.id])) for audience in audiences]
     return show(
         "audiences.html",
         rows=rows,
