@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -29,13 +30,14 @@ from pathlib import Path
 import duckdb
 import httpx
 import psutil
+import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 from newretail.audience.expression import Expr
 from newretail.audience.indexes import IndexHolder
 from newretail.audience.printer import to_text
 from newretail.audience.refresh import refresh_everything
-from newretail.audience.saved import AudienceDraft, create_audience
+from newretail.audience.saved import AudienceDraft, create_audience, live_audiences
 from newretail.audience.service import compile_expression, refresh_saved, select
 from newretail.audience.sql import to_sql
 from newretail.config import Settings
@@ -229,12 +231,17 @@ def duckdb_way(settings: Settings, exprs: list[Expr], as_of: dt.date) -> dict[st
     lake = Lake(settings.lake_dir)
     persons, stores = latest_refresh(lake, "person"), latest_refresh(lake, "store")
     assert persons is not None and stores is not None
+    wheres = [to_sql(expr, as_of=as_of) for expr in exprs]
+    # Only the columns the audiences read: the wide table of every tag would not fit in memory
+    # at 10M persons, and a column store reads no others anyway.
+    quoted = set(re.findall(r'"([a-z][a-z0-9_]*)"', " ".join(wheres)))
+    person_columns = [c for c in pq.read_schema(persons.path).names if c in quoted]
     con = duckdb.connect()
-    con.execute(f"CREATE TABLE person_tags AS SELECT * FROM read_parquet('{persons.path}')")
+    columns = ", ".join(["person_id", *(f'"{c}"' for c in person_columns)])
+    con.execute(f"CREATE TABLE person_tags AS SELECT {columns} FROM read_parquet('{persons.path}')")
     con.execute(f"CREATE TABLE store_tags AS SELECT * FROM read_parquet('{stores.path}')")
     samples = []
-    for expr in exprs * 3:
-        where = to_sql(expr, as_of=as_of)
+    for where in wheres * 3:
         started = time.perf_counter()
         con.execute(f"SELECT count(*) FROM person_tags WHERE {where}").fetchone()
         samples.append(time.perf_counter() - started)
@@ -247,7 +254,7 @@ def saved_refresh(settings: Settings, rng: random.Random, runs: int) -> dict[str
     index = holder.get().persons
     database = engine_from_settings(settings)
     with database.begin() as conn:
-        for i in range(SAVED):
+        for i in range(SAVED - len(live_audiences(conn))):
             n = rng.randint(2, 10)
             text = " AND ".join(random_conditions(index, rng, n))
             compiled = compile_expression(holder.get(), text=text, tree=None, entity="person")
@@ -354,7 +361,8 @@ def write(
         f"30 expressions) | {api['p50']:.1f} / {api['p99']:.1f} ms | ≤ 10 / ≤ 50 ms |",
         f"| same, bitmap evaluation in process, p50 / p99 | {bitmaps['p50']:.2f} / "
         f"{bitmaps['p99']:.2f} ms | |",
-        f"| same, DuckDB over the wide tag table in memory (obvious way), p50 / p99 | "
+        f"| same, DuckDB over the wide tag table in memory (the columns they read; obvious way), "
+        "p50 / p99 | "
         f"{obvious['p50']:.1f} / {obvious['p99']:.1f} ms | bitmap ≥ 10x faster |",
         f"| speed-up of the bitmap path (p50) | {speedup:.0f}x | ≥ 10x |",
         f"| {SAVED:,} saved audiences (2–10 conditions) recounted | {saved['seconds']:.1f} s | "
