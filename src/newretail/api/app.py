@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 import newretail
 from newretail.api import problems, reservations
 from newretail.api.routers import (
+    audience_queries,
     audiences,
     audit,
     flashsales,
@@ -103,6 +104,7 @@ def create_app(
         identity,
         persons,
         flashsales,
+        audience_queries,
         audiences,
         tags,
     ):

@@ -1,8 +1,6 @@
-"""Audiences: live counts while a marketer types, overlaps, breakdowns, store selection, saved
-audiences with their size history, frozen snapshots and consent-honouring exports.
-
-Counting reads only the tag snapshots (``audiences.read``); saving, freezing and exporting change
-state and take an Idempotency-Key (``audiences.write``, ``exports.create``).
+"""Saved audiences: save, change and archive them, their size history, frozen snapshots and
+consent-honouring, audited exports. Every change takes an Idempotency-Key (``audiences.write``,
+``exports.create``); the counting questions are in :mod:`audience_queries`.
 """
 
 from __future__ import annotations
@@ -18,31 +16,20 @@ from newretail.api.audience_models import (
     AudienceCreate,
     AudiencePublic,
     AudiencesPublic,
-    BreakdownPublic,
-    BreakdownRequest,
-    CountPublic,
-    CountRequest,
     ExportCreate,
     ExportPublic,
     ExpressionIn,
-    OverlapPublic,
-    OverlapRequest,
     SizePointPublic,
     SizesPublic,
     SnapshotCreate,
     SnapshotPublic,
     SnapshotsPublic,
-    StorePublic,
-    StoreSelectionPublic,
-    TagBreakdown,
-    ValueCount,
 )
 from newretail.api.deps import CurrentPrincipal, DbConn, Now, RuntimeDep
 from newretail.api.idempotency import IdempotencyKey, respond_once_keyed
 from newretail.api.pagination import Page
 from newretail.api.runtime import Runtime
 from newretail.audience import actions, saved, service
-from newretail.audience.store_directory import store_entries
 from newretail.lake import connect_engine
 from newretail.security import Permission
 from newretail.tags.spec import Entity
@@ -55,107 +42,6 @@ AudienceId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z
 def _compile(runtime: Runtime, payload: ExpressionIn, entity: Entity) -> service.Compiled:
     return service.compile_expression(
         runtime.indexes.get(), text=payload.text, tree=payload.tree, entity=entity
-    )
-
-
-@router.post("/count")
-def count_audience(
-    payload: CountRequest, principal: CurrentPrincipal, runtime: RuntimeDep, now: Now
-) -> CountPublic:
-    """How many persons (or stores) an expression selects now: the live count of the builder
-    (real-time tags such as ``ordered_today`` as of this moment)."""
-    principal.require(Permission.AUDIENCES_READ)
-    indexes = runtime.live_indexes(now)
-    compiled = service.compile_expression(
-        indexes, text=payload.text, tree=payload.tree, entity=payload.entity
-    )
-    chosen = service.select(indexes, compiled)
-    size = len(chosen.members)
-    return CountPublic(
-        entity=compiled.entity,
-        size=size,
-        universe=chosen.universe,
-        share=size / chosen.universe if chosen.universe else 0.0,
-        as_of=chosen.as_of,
-        index_version=chosen.index_version,
-        text=compiled.text,
-        tree=compiled.tree,
-    )
-
-
-@router.post("/overlap")
-def overlap_audiences(
-    payload: OverlapRequest, principal: CurrentPrincipal, runtime: RuntimeDep, now: Now
-) -> OverlapPublic:
-    """Two person audiences side by side: each, both, either, and their Jaccard index."""
-    principal.require(Permission.AUDIENCES_READ)
-    indexes = runtime.live_indexes(now)
-    a = service.compile_expression(
-        indexes, text=payload.a.text, tree=payload.a.tree, entity="person"
-    )
-    b = service.compile_expression(
-        indexes, text=payload.b.text, tree=payload.b.tree, entity="person"
-    )
-    found = service.overlap(indexes, a, b)
-    return OverlapPublic(
-        a=found.a,
-        b=found.b,
-        both=found.both,
-        either=found.either,
-        only_a=found.a - found.both,
-        only_b=found.b - found.both,
-        jaccard=found.jaccard,
-        as_of=found.as_of,
-        index_version=found.index_version,
-    )
-
-
-@router.post("/breakdown")
-def break_down_audience(
-    payload: BreakdownRequest, principal: CurrentPrincipal, runtime: RuntimeDep, now: Now
-) -> BreakdownPublic:
-    """A person audience by the values of a few enum or bool tags (city, channel, lifecycle)."""
-    principal.require(Permission.AUDIENCES_READ)
-    indexes = runtime.live_indexes(now)
-    compiled = service.compile_expression(
-        indexes, text=payload.text, tree=payload.tree, entity="person"
-    )
-    chosen = service.select(indexes, compiled)
-    parts = service.breakdown(indexes, chosen.members, payload.by)
-    return BreakdownPublic(
-        size=len(chosen.members),
-        as_of=chosen.as_of,
-        index_version=chosen.index_version,
-        breakdowns=[
-            TagBreakdown(
-                tag=part.spec.id,
-                name_zh=part.spec.name_zh,
-                name_en=part.spec.name_en,
-                values=[ValueCount(value=value, count=n) for value, n in part.counts],
-            )
-            for part in parts
-        ],
-    )
-
-
-@router.post("/store-selection")
-def select_stores(
-    payload: ExpressionIn, principal: CurrentPrincipal, runtime: RuntimeDep
-) -> StoreSelectionPublic:
-    """The stores a store-tag expression picks, with where they are (for the list and the map)."""
-    principal.require(Permission.AUDIENCES_READ)
-    indexes = runtime.indexes.get()
-    compiled = _compile(runtime, payload, "store")
-    chosen = service.select(indexes, compiled)
-    keys = list(indexes.of("store").keys(chosen.members))
-    return StoreSelectionPublic(
-        size=len(chosen.members),
-        universe=chosen.universe,
-        as_of=chosen.as_of,
-        index_version=chosen.index_version,
-        text=compiled.text,
-        tree=compiled.tree,
-        stores=[StorePublic.model_validate(s) for s in store_entries(runtime.lake, keys)],
     )
 
 
