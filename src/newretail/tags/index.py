@@ -7,7 +7,8 @@ Built from a refresh's wide tag table (``TagIndex.build``) or opened lazily from
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
@@ -28,6 +29,16 @@ Kind = Literal["bool", "enum", "bsi"]
 KINDS: dict[ValueType, Kind] = {"bool": "bool", "enum": "enum", "number": "bsi", "date": "bsi"}
 EPOCH = dt.date(1970, 1, 1)
 _FEW_VALUES = 32  # measured on 10M rows: per-value passes win up to ~50 distinct values
+# Number and date tags with at most this many distinct values also get a bitmap per value.
+_VALUED_NUMBERS = 32
+_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 class BitmapStore(Protocol):
@@ -170,7 +181,10 @@ class TagIndex:
         if op not in COMPARISONS:
             raise ValueError(f"unknown comparison {op!r}")
         if layout.kind == "bsi":
-            return self._sliced(layout).compare(op, _number(layout.spec, value))
+            number = _number(layout.spec, value)
+            if layout.values:
+                return self._valued(layout, lambda v: _COMPARE[op](v, number))
+            return self._sliced(layout).compare(op, number)
         key = _category(layout.spec, value)
         if op == "=":
             return self._value(layout, key)
@@ -181,7 +195,10 @@ class TagIndex:
     def one_of(self, tag_id: str, values: Iterable[Scalar]) -> BitMap:
         layout = self.layouts[tag_id]
         if layout.kind == "bsi":
-            return self._sliced(layout).one_of(_number(layout.spec, value) for value in values)
+            numbers = {_number(layout.spec, value) for value in values}
+            if layout.values:
+                return self._valued(layout, numbers.__contains__)
+            return self._sliced(layout).one_of(numbers)
         answer = BitMap()
         for key in {_category(layout.spec, value) for value in values}:
             ref = layout.values.get(key)
@@ -193,7 +210,10 @@ class TagIndex:
         layout = self.layouts[tag_id]
         if layout.kind != "bsi":
             raise TypeError(f"between needs a number or date tag, not {tag_id}")
-        return self._sliced(layout).between(_number(layout.spec, low), _number(layout.spec, high))
+        first, last = _number(layout.spec, low), _number(layout.spec, high)
+        if layout.values:
+            return self._valued(layout, lambda v: first <= v <= last)
+        return self._sliced(layout).between(first, last)
 
     def present(self, tag_id: str) -> BitMap:
         return self.store[self.layouts[tag_id].present].copy()
@@ -228,6 +248,18 @@ class TagIndex:
     def _value(self, layout: TagLayout, key: str) -> BitMap:
         ref = layout.values.get(key)
         return BitMap() if ref is None else self.store[ref].copy()
+
+    def _valued(self, layout: TagLayout, wanted: Callable[[int], bool]) -> BitMap:
+        """A predicate on a number or date tag with few distinct values, as a union of their
+        bitmaps: one multi-way union instead of a walk over every bit slice. When most values
+        match, the few that do not are taken from the tag's present ids instead."""
+        refs = [(wanted(int(value)), ref) for value, ref in layout.values.items()]
+        taken = [ref for hit, ref in refs if hit]
+        if len(taken) * 2 <= len(refs):
+            return BitMap.union(*(self.store[ref] for ref in taken)) if taken else BitMap()
+        left = [self.store[ref] for hit, ref in refs if not hit]
+        present = self.store[layout.present].copy()
+        return present - BitMap.union(*left) if left else present
 
     def _sliced(self, layout: TagLayout) -> BitSliced:
         slices = [self.store[ref] for ref in layout.slices]
@@ -395,10 +427,20 @@ def _encode_sliced(spec: TagSpec, column: _Column, store: list[BitMap]) -> TagLa
     numbers = column.values.astype(np.int64, copy=False)
     sliced = BitSliced.build(column.ids, numbers, existence=store[column.present])
     slices = tuple(_add(store, bitmap) for bitmap in sliced.slices)
+    distinct, codes = np.unique(numbers, return_inverse=True)
+    values: dict[str, int] = {}
+    if len(distinct) <= _VALUED_NUMBERS:
+        # Most number tags are small counts, scores or shares: a bitmap per value answers a
+        # range with one union, several times faster than the slices on 10M persons.
+        groups = [np.compress(codes == code, column.ids) for code in range(len(distinct))]
+        values = {
+            str(int(v)): _add(store, group) for v, group in zip(distinct, groups, strict=True)
+        }
     return TagLayout(
         spec,
         column.present,
         len(column.ids),
+        values=values,
         minimum=sliced.minimum,
         slices=slices,
         summary=spread_of(numbers),

@@ -195,7 +195,7 @@ def _manifest(index: TagIndex, spans: list[dict[str, int]], size: int) -> dict[s
                 "slice_count": len(layout.slices),
                 "slices": [spans[ref] for ref in layout.slices],
             }
-        else:
+        if layout.values:
             entry["values"] = {value: spans[ref] for value, ref in layout.values.items()}
         entry["distribution"] = layout.summary
         tags.append(entry)

@@ -230,3 +230,26 @@ def test_an_index_built_from_a_file_a_few_columns_at_a_time_answers_like_one_bui
     for spec in SPECS:
         assert passes.present(spec.id) == whole.present(spec.id)
         assert passes.distribution(spec.id) == whole.distribution(spec.id)
+
+
+@given(table=tables(), data=st.data())
+@settings(max_examples=40, deadline=None)
+def test_per_value_bitmaps_answer_like_the_bit_slices(table: pa.Table, data: st.DataObject) -> None:
+    import newretail.tags.index as index_module
+
+    valued = TagIndex.build(table, SPECS, entity="person", as_of=AS_OF, dense=DenseIds.empty())
+    limit = index_module._VALUED_NUMBERS
+    index_module._VALUED_NUMBERS = -1  # no number tag gets per-value bitmaps
+    try:
+        sliced = TagIndex.build(table, SPECS, entity="person", as_of=AS_OF, dense=DenseIds.empty())
+    finally:
+        index_module._VALUED_NUMBERS = limit
+    for spec in SPECS:
+        if spec.value_type not in ("number", "date"):
+            continue
+        assert not sliced.layouts[spec.id].values
+        for probe in _probes(data, table, spec.id, VALUES[spec.value_type]):
+            for op in OPS:
+                assert valued.compare(spec.id, op, probe) == sliced.compare(spec.id, op, probe)  # type: ignore[arg-type]
+            assert valued.between(spec.id, probe, probe) == sliced.between(spec.id, probe, probe)
+            assert valued.one_of(spec.id, [probe]) == sliced.one_of(spec.id, [probe])
