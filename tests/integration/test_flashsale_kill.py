@@ -124,7 +124,7 @@ def test_a_killed_reserving_process_loses_no_acknowledged_reservation(
     assert result.items[0].engine.remaining == 0
 
 
-# Enough orders that the writer, 50 a batch, is still draining when the test has seen 500 and
+# Enough orders that the writer, 50 a batch and paced, is still draining when the test has seen 500 and
 # kills it, however fast the machine.
 WRITER_ORDERS = 12_000
 
