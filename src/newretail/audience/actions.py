@@ -20,6 +20,7 @@ from newretail.audience.saved import (
     get_audience,
     get_snapshot,
     new_id,
+    record_sizes,
     save_snapshot,
     snapshot_members,
     update_audience,
@@ -60,6 +61,7 @@ def _draft(name: str, description: str, compiled: Compiled) -> AudienceDraft:
 
 def create(
     conn: Connection,
+    indexes: Indexes,
     *,
     name: str,
     description: str,
@@ -67,13 +69,22 @@ def create(
     actor: Principal,
     now: dt.datetime,
 ) -> SavedAudience:
-    """Save a checked expression as a live audience (``audiences.write``)."""
+    """Save a checked expression as a live audience (``audiences.write``), with its size on the
+    current snapshot as the first point of its history."""
     actor.require(Permission.AUDIENCES_WRITE)
     audience = create_audience(
         conn, _draft(name, description, compiled), created_by=actor.actor, now=now
     )
     _audit(conn, actor, Action.AUDIENCE_CREATED, audience.id, now)
-    return audience
+    chosen = select_members(indexes, compiled)
+    record_sizes(
+        conn,
+        {audience.id: len(chosen.members)},
+        index_version=chosen.index_version,
+        as_of=chosen.as_of,
+        now=now,
+    )
+    return get_audience(conn, audience.id)
 
 
 def update(

@@ -122,27 +122,18 @@ def save(
     """Save an expression as a live audience (recounted at every tag refresh)."""
     from newretail.audience import actions
     from newretail.audience.indexes import IndexHolder
-    from newretail.audience.saved import record_sizes
-    from newretail.audience.service import compile_expression, select
+    from newretail.audience.service import compile_expression
 
     indexes = IndexHolder(get_settings().index_dir).get()
     compiled = compile_expression(indexes, text=expression, tree=None, entity="person")
-    chosen = select(indexes, compiled)
-    now = _now()
     with migrated() as database, database.begin() as conn:
         audience = actions.create(
             conn,
+            indexes,
             name=name,
             description=description,
             compiled=compiled,
             actor=Principal.cli(),
-            now=now,
+            now=_now(),
         )
-        record_sizes(
-            conn,
-            {audience.id: len(chosen.members)},
-            index_version=chosen.index_version,
-            as_of=chosen.as_of,
-            now=now,
-        )
-    console.print(f"saved {audience.id} with {len(chosen.members):,} persons: {compiled.text}")
+    console.print(f"saved {audience.id} with {audience.size or 0:,} persons: {compiled.text}")

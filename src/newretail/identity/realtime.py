@@ -163,7 +163,7 @@ def _find(
     hits = _hits(conn, identifiers, demoted)
     if not hits:
         return None
-    live = _live_persons(conn, {person for _, person in hits})
+    live = live_persons(conn, {person for _, person in hits})
     found: dict[str, set[Identifier]] = {}
     for identifier, person in hits:
         found.setdefault(live[person][0], set()).add(identifier)
@@ -212,7 +212,7 @@ def _demoted(conn: Connection, identifiers: list[Identifier]) -> set[tuple[str, 
     return {(kind, value) for kind, value in rows}
 
 
-def _live_persons(conn: Connection, ids: set[str]) -> dict[str, tuple[str, str]]:
+def live_persons(conn: Connection, ids: set[str]) -> dict[str, tuple[str, str]]:
     """Each person id → (the live person it is or was merged into, that person's status)."""
     table = identity_persons
     known: dict[str, tuple[str, str | None]] = {}

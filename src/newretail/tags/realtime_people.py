@@ -15,14 +15,14 @@ from pathlib import Path
 import pyarrow as pa
 from sqlalchemy import Connection, select, tuple_
 
-from newretail.oltp.tables import identity_links, identity_persons
+from newretail.identity.realtime import live_persons
+from newretail.oltp.tables import identity_links
 from newretail.tags.dense_ids import DenseIds
 from newretail.tags.snapshot import DENSE_FILE, current_version
 from newretail.tags.spec import Entity
 
 UserKey = tuple[str, str]  # (source, user id)
 _PER_QUERY = 2_000  # keys per statement: SQLite caps a statement's parameters
-_MAX_HOPS = 32
 CACHED = 250_000  # dense ids a SnapshotKeys keeps (some 40 MB)
 
 
@@ -40,37 +40,9 @@ def persons_of_users(conn: Connection, keys: Collection[UserKey]) -> dict[UserKe
         chunk = wanted[start : start + _PER_QUERY]
         for source, record, person in conn.execute(select(*columns).where(key.in_(chunk))):
             linked[(source, record)] = person
-    live = _live(conn, set(linked.values()))
-    return {user: live[person] for user, person in linked.items()}
-
-
-def _live(conn: Connection, persons: set[str]) -> dict[str, str]:
-    """Each person, or the person it was merged into (followed through chains of merges)."""
-    into: dict[str, str] = {}
-    wanted = set(persons)
-    table = identity_persons
-    for _ in range(_MAX_HOPS):
-        wanted -= into.keys()
-        if not wanted:
-            break
-        query = select(table.c.person_id, table.c.retired_into).where(
-            table.c.status == "retired", table.c.retired_into.is_not(None)
-        )
-        found: dict[str, str] = {}
-        ids = sorted(wanted)
-        for start in range(0, len(ids), _PER_QUERY):
-            chunk = ids[start : start + _PER_QUERY]
-            rows = conn.execute(query.where(table.c.person_id.in_(chunk)))
-            found.update((person, successor) for person, successor in rows)
-        into.update(found)
-        wanted = set(found.values())
-    out: dict[str, str] = {}
-    for person in persons:
-        current, hops = person, 0
-        while current in into and hops < _MAX_HOPS:
-            current, hops = into[current], hops + 1
-        out[person] = current
-    return out
+    # Merges are followed as real-time OneID follows them: to the live person.
+    live = live_persons(conn, set(linked.values()))
+    return {user: live[person][0] for user, person in linked.items()}
 
 
 class SnapshotKeys:

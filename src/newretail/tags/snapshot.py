@@ -158,7 +158,7 @@ class MappedBitmaps:
         bitmap = self._cache[ref]
         if bitmap is None:
             offset, length = self._spans[ref]
-            # pyroaring reads any buffer (a slice of the map is not copied); its stub says bytes.
+            # pyroaring reads any buffer (a slice of the map is not copied); its typing asks for bytes.
             bitmap = BitMap.deserialize(cast(bytes, self._view[offset : offset + length]))
             self._cache[ref] = bitmap
         return bitmap

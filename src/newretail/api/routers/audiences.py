@@ -5,7 +5,6 @@ consent-honouring, audited exports. Every change takes an Idempotency-Key (``aud
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
@@ -71,14 +70,14 @@ def create_audience(
     def work() -> AudiencePublic:
         audience = actions.create(
             conn,
+            runtime.indexes.get(),
             name=payload.name,
             description=payload.description,
             compiled=compiled,
             actor=principal,
             now=now,
         )
-        _record_size_now(conn, runtime, audience.id, compiled, now)
-        return AudiencePublic.model_validate(saved.get_audience(conn, audience.id))
+        return AudiencePublic.model_validate(audience)
 
     return respond_once_keyed(
         conn, idempotency, principal, runtime.protector, now, work, status.HTTP_201_CREATED
@@ -272,21 +271,4 @@ def _saved_expression(conn: Connection, runtime: Runtime, audience_id: str) -> s
     audience = saved.get_audience(conn, audience_id)
     return service.compile_expression(
         runtime.indexes.get(), text=None, tree=audience.expression, entity=audience.entity
-    )
-
-
-def _record_size_now(
-    conn: Connection,
-    runtime: Runtime,
-    audience_id: str,
-    compiled: service.Compiled,
-    now: dt.datetime,
-) -> None:
-    chosen = service.select(runtime.indexes.get(), compiled)
-    saved.record_sizes(
-        conn,
-        {audience_id: len(chosen.members)},
-        index_version=chosen.index_version,
-        as_of=chosen.as_of,
-        now=now,
     )
