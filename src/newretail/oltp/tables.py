@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -385,4 +386,338 @@ audience_exports = Table(
     Column("created_by", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_audience_exports_audience_id", "audience_id"),
+)
+
+# --- Membership and benefits (loyalty/) -----------------------------------------------------------
+# A scheme is one programme (a channel's or a brand's membership, or the paid membership); its rules
+# (tier ladder, earn rules, points expiry, paid price and monthly vouchers) are one validated JSON
+# document, so a scheme is changed by replacing its rules as a whole.
+loyalty_schemes = Table(
+    "loyalty_schemes",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False, comment="zh-CN"),
+    Column("name_en", String(200), nullable=False),
+    Column("kind", String(8), nullable=False, comment="free, paid"),
+    Column("currency", String(3), nullable=False, comment="ISO 4217 of its money rules"),
+    Column(
+        "rules", Json, nullable=False, comment="tiers, earn rules, expiry, paid price, vouchers"
+    ),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("kind IN ('free', 'paid')", name="kind"),
+)
+
+# One membership per scheme and person (P2: one per channel or brand under the person).
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("scheme_id", ForeignKey("loyalty_schemes.id"), nullable=False),
+    Column("person_id", String(24), nullable=False, index=True),
+    Column("tier", String(32), nullable=False),
+    Column("tier_since", UtcDateTime, nullable=False),
+    Column("status", String(10), nullable=False, comment="active, closed"),
+    Column("joined_at", UtcDateTime, nullable=False),
+    Column("joined_channel", String(16), nullable=False),
+    UniqueConstraint("scheme_id", "person_id"),
+    CheckConstraint("status IN ('active', 'closed')", name="status"),
+)
+
+# What happened to a membership (joined, tier_up, tier_down, paid_started, paid_renewed,
+# paid_cancelled, ...), keyed naturally so a re-run of the daily tier evaluation writes nothing twice.
+membership_events = Table(
+    "membership_events",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("membership_id", ForeignKey("memberships.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("natural_key", String(160), nullable=False),
+    Column("detail", Json, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("membership_id", "natural_key"),
+)
+
+# One row per paid period bought: a renewal is a new period starting where the last one ends.
+paid_periods = Table(
+    "paid_periods",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("membership_id", ForeignKey("memberships.id"), nullable=False, index=True),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False, comment="last day covered"),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payment_method", String(16), nullable=False),
+    Column("status", String(10), nullable=False, comment="active, cancelled"),
+    Column("purchase_key", String(160), nullable=False, unique=True),
+    Column("purchased_at", UtcDateTime, nullable=False),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    Column("refund_minor", BigInteger, nullable=True, comment="pro-rata refund on cancellation"),
+    CheckConstraint("status IN ('active', 'cancelled')", name="status"),
+    CheckConstraint("ends_on >= starts_on", name="period"),
+)
+
+# A balance a membership holds: points, wallet principal and wallet bonus. ``balance`` is derived
+# (the sum of the account's entries, kept in the same transaction); `loyalty reconcile` proves it.
+loyalty_accounts = Table(
+    "loyalty_accounts",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("membership_id", ForeignKey("memberships.id"), nullable=False),
+    Column("kind", String(14), nullable=False, comment="points, wallet, wallet_bonus"),
+    Column("currency", String(3), nullable=True, comment="wallets only"),
+    Column("balance", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("membership_id", "kind"),
+    CheckConstraint("kind IN ('points', 'wallet', 'wallet_bonus')", name="kind"),
+    # A wallet never goes negative, whatever races; points may, only when a refund claws back points
+    # the member has already spent (the debt is settled by the next earn).
+    CheckConstraint("kind = 'points' OR balance >= 0", name="wallet_not_negative"),
+)
+
+# Append-only: every change to a balance. The natural key makes a retried operation a no-op.
+loyalty_entries = Table(
+    "loyalty_entries",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", ForeignKey("loyalty_accounts.id"), nullable=False),
+    Column(
+        "kind",
+        String(16),
+        nullable=False,
+        comment="earn, spend, expire, reverse_earn, reverse_spend, adjust, topup, bonus, pay, refund",
+    ),
+    Column("amount", BigInteger, nullable=False, comment="signed: + credits, - debits"),
+    Column("balance_after", BigInteger, nullable=False),
+    Column("natural_key", String(160), nullable=False),
+    Column("order_id", String(40), nullable=True, index=True),
+    Column("detail", Json, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("account_id", "natural_key"),
+    Index("ix_loyalty_entries_account_id_at", "account_id", "at"),
+)
+
+# Points earned in one entry, spent and expired first-in first-out by expiry date.
+points_lots = Table(
+    "points_lots",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", ForeignKey("loyalty_accounts.id"), nullable=False),
+    Column("entry_id", ForeignKey("loyalty_entries.id"), nullable=False, unique=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("expires_on", Date, nullable=False),
+    Index("ix_points_lots_account_id_expires_on", "account_id", "expires_on"),
+    CheckConstraint("remaining >= 0 AND remaining <= amount", name="remaining"),
+)
+
+# Which lots a spend, expiry or claw-back drew on, so a reversal restores exactly those lots.
+points_draws = Table(
+    "points_draws",
+    metadata,
+    Column("entry_id", ForeignKey("loyalty_entries.id"), primary_key=True),
+    Column("lot_id", ForeignKey("points_lots.id"), primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+)
+
+# --- Coupons and vouchers -------------------------------------------------------------------------
+coupon_templates = Table(
+    "coupon_templates",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False, comment="zh-CN"),
+    Column("name_en", String(200), nullable=False),
+    Column(
+        "kind",
+        String(16),
+        nullable=False,
+        comment="amount_off, percent_off, free_item, size_upgrade",
+    ),
+    Column("currency", String(3), nullable=False),
+    Column("amount_off_minor", BigInteger, nullable=True),
+    Column("threshold_minor", BigInteger, nullable=True, comment="minimum eligible spend"),
+    Column("percent_off", Integer, nullable=True),
+    Column("cap_minor", BigInteger, nullable=True, comment="most a percent-off coupon takes"),
+    Column("target", Json, nullable=True, comment='free item: {"product_id"} or {"category"}'),
+    Column("scope", Json, nullable=False, comment="channels, stores, products, categories"),
+    Column("valid_from", UtcDateTime, nullable=True),
+    Column("valid_until", UtcDateTime, nullable=True),
+    Column("valid_days", Integer, nullable=True, comment="validity counted from issue"),
+    Column("budget_total", Integer, nullable=True, comment="most coupons ever issued"),
+    Column("per_person_limit", Integer, nullable=True),
+    Column("issued_count", Integer, nullable=False),
+    Column("stacks_with_tier", Boolean, nullable=False),
+    Column("status", String(8), nullable=False, comment="active, paused, retired"),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint(
+        "kind IN ('amount_off', 'percent_off', 'free_item', 'size_upgrade')", name="kind"
+    ),
+    CheckConstraint("status IN ('active', 'paused', 'retired')", name="status"),
+    CheckConstraint("budget_total IS NULL OR issued_count <= budget_total", name="within_budget"),
+)
+
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("id", String(40), primary_key=True, comment="the code the member shows"),
+    Column("template_id", ForeignKey("coupon_templates.id"), nullable=False),
+    Column("person_id", String(24), nullable=False),
+    Column("status", String(10), nullable=False, comment="issued, redeemed, expired, revoked"),
+    Column("issue_key", String(160), nullable=False, comment="why it was issued; natural key"),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("valid_from", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("order_id", String(40), nullable=True, comment="the order it was redeemed on"),
+    Column("redeemed_at", UtcDateTime, nullable=True),
+    Column("discount_minor", BigInteger, nullable=True),
+    UniqueConstraint("template_id", "person_id", "issue_key"),
+    Index("ix_coupons_person_id_status", "person_id", "status"),
+    Index("ix_coupons_template_id_status", "template_id", "status"),
+    CheckConstraint("status IN ('issued', 'redeemed', 'expired', 'revoked')", name="status"),
+)
+
+# The coupon ledger: every change of a coupon's state, append-only and naturally keyed.
+coupon_events = Table(
+    "coupon_events",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("coupon_id", ForeignKey("coupons.id"), nullable=False),
+    Column(
+        "kind", String(10), nullable=False, comment="issued, redeemed, reversed, expired, revoked"
+    ),
+    Column("natural_key", String(160), nullable=False),
+    Column("order_id", String(40), nullable=True),
+    Column("discount_minor", BigInteger, nullable=True),
+    Column("actor", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("coupon_id", "natural_key"),
+)
+
+# --- Order middle platform (trade/) ---------------------------------------------------------------
+# What checkout prices from: products and list prices synced from the lake's ERP dimensions, and
+# each store's currency and time zone.
+catalogue_products = Table(
+    "catalogue_products",
+    metadata,
+    Column("product_id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_en", String(200), nullable=True),
+    Column("category", String(32), nullable=False),
+    Column("subcategory", String(32), nullable=True),
+    Column("sizes", Json, nullable=False, comment='upcharge per size, e.g. {"M": 0, "L": 300}'),
+    Column("on_sale", Boolean, nullable=False),
+)
+
+catalogue_prices = Table(
+    "catalogue_prices",
+    metadata,
+    Column("product_id", ForeignKey("catalogue_products.product_id"), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("price_minor", BigInteger, nullable=False),
+)
+
+catalogue_stores = Table(
+    "catalogue_stores",
+    metadata,
+    Column("store_id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("city", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("timezone", String(40), nullable=False),
+    Column("open", Boolean, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("client_order_id", String(64), nullable=False, comment="the channel's own order id"),
+    Column("store_id", String(32), nullable=False, index=True),
+    Column("person_id", String(24), nullable=True, index=True),
+    Column("membership_id", BigInteger, nullable=True),
+    Column("status", String(20), nullable=False, comment="placed, partially_refunded, refunded"),
+    Column("fulfilment", String(12), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("gross_minor", BigInteger, nullable=False),
+    Column("discount_minor", BigInteger, nullable=False),
+    Column("paid_minor", BigInteger, nullable=False),
+    Column("wallet_minor", BigInteger, nullable=False, comment="part paid from the wallet"),
+    Column("payment_method", String(16), nullable=False),
+    Column("points_earned", BigInteger, nullable=False),
+    Column("refunded_minor", BigInteger, nullable=False),
+    Column("placed_at", UtcDateTime, nullable=False),
+    Column("business_date", Date, nullable=False, comment="local date at the store"),
+    UniqueConstraint("channel", "client_order_id"),
+    Index("ix_orders_placed_at", "placed_at"),
+    CheckConstraint("status IN ('placed', 'partially_refunded', 'refunded')", name="status"),
+    CheckConstraint("refunded_minor <= paid_minor", name="refund_within_paid"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", ForeignKey("orders.id"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("product_id", String(32), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("size", String(8), nullable=True),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_minor", BigInteger, nullable=False, comment="list price plus size upcharge"),
+    Column("gross_minor", BigInteger, nullable=False),
+    Column("discount_minor", BigInteger, nullable=False, comment="every discount, apportioned"),
+    Column("net_minor", BigInteger, nullable=False),
+    Column("points_earned", BigInteger, nullable=False),
+    Column("refunded_quantity", Integer, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity"),
+    CheckConstraint(
+        "refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_quantity"
+    ),
+)
+
+# The pricing breakdown as applied, step by step: what each discount took from each line.
+order_discounts = Table(
+    "order_discounts",
+    metadata,
+    Column("order_id", ForeignKey("orders.id"), primary_key=True),
+    Column("step", Integer, primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("source", String(12), nullable=False, comment="tier, coupon"),
+    Column("coupon_id", String(40), nullable=True),
+    Column("amount_minor", BigInteger, nullable=False),
+)
+
+order_refunds = Table(
+    "order_refunds",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("order_id", ForeignKey("orders.id"), nullable=False, index=True),
+    Column("refund_key", String(128), nullable=False, comment="natural key from the caller"),
+    Column("lines", Json, nullable=False, comment="[[line_no, quantity, amount_minor], ...]"),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("wallet_minor", BigInteger, nullable=False),
+    Column("points_reversed", BigInteger, nullable=False),
+    Column("coupons_restored", Json, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("order_id", "refund_key"),
+)
+
+# Transactional outbox: written with the order or refund, relayed to the lake's ODS afterwards.
+trade_outbox = Table(
+    "trade_outbox",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("topic", String(16), nullable=False, comment="order, refund, redemption"),
+    Column("payload", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("relayed_at", UtcDateTime, nullable=True),
+    Index("ix_trade_outbox_relayed_at_id", "relayed_at", "id"),
 )

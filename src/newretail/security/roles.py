@@ -15,6 +15,8 @@ class Role(StrEnum):
     MARKETER = "marketer"
     SUPPLY_PLANNER = "supply_planner"
     STORE_MANAGER = "store_manager"
+    # Customer service: a person's orders, balances and complaints; refunds and re-issued coupons.
+    SERVICE_AGENT = "service_agent"
     # A channel's backend (app, mini-program, POS) acting for its shoppers: a service account.
     CHANNEL = "channel"
 
@@ -40,6 +42,14 @@ class Permission(StrEnum):
     FLASHSALES_READ = "flashsales.read"
     FLASHSALES_MANAGE = "flashsales.manage"
     FLASHSALES_RESERVE = "flashsales.reserve"
+    LOYALTY_READ = "loyalty.read"
+    LOYALTY_MANAGE = "loyalty.manage"
+    LOYALTY_TRANSACT = "loyalty.transact"
+    COUPONS_ISSUE = "coupons.issue"
+    COUPONS_REISSUE = "coupons.reissue"
+    ORDERS_READ = "orders.read"
+    ORDERS_PLACE = "orders.place"
+    ORDERS_REFUND = "orders.refund"
 
 
 P = Permission
@@ -59,6 +69,8 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.STORES_READ,
                 P.METRICS_READ,
                 P.FLASHSALES_READ,
+                P.LOYALTY_READ,
+                P.ORDERS_READ,
             }
         ),
         Role.MARKETER: frozenset(
@@ -75,6 +87,10 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 # Flash sales are a marketing event: marketers create, arm and close them.
                 P.FLASHSALES_READ,
                 P.FLASHSALES_MANAGE,
+                # Membership schemes and coupon templates are marketing's, and so is issuing.
+                P.LOYALTY_READ,
+                P.LOYALTY_MANAGE,
+                P.COUPONS_ISSUE,
             }
         ),
         Role.SUPPLY_PLANNER: frozenset(
@@ -82,11 +98,39 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
         ),
         # Everything a store manager reads is further limited to the stores in its scope.
         Role.STORE_MANAGER: frozenset(
-            {P.CUSTOMERS_READ, P.IDENTITY_READ, P.SUPPLY_READ, P.STORES_READ, P.METRICS_READ}
+            {
+                P.CUSTOMERS_READ,
+                P.IDENTITY_READ,
+                P.SUPPLY_READ,
+                P.STORES_READ,
+                P.METRICS_READ,
+                P.ORDERS_READ,
+            }
+        ),
+        Role.SERVICE_AGENT: frozenset(
+            {
+                P.CUSTOMERS_READ,
+                P.IDENTITY_READ,
+                P.LOYALTY_READ,
+                P.ORDERS_READ,
+                P.ORDERS_REFUND,
+                P.COUPONS_REISSUE,
+            }
         ),
         # Reads a sale to show it and reserves and pays for the shopper it acts for; nothing else.
         # Reserving stays out of the staff roles, so no console user buys stock for anyone.
-        Role.CHANNEL: frozenset({P.FLASHSALES_READ, P.FLASHSALES_RESERVE}),
+        # Checkout, refunds at the till, enrolment, top-ups and paid membership for its shoppers.
+        Role.CHANNEL: frozenset(
+            {
+                P.FLASHSALES_READ,
+                P.FLASHSALES_RESERVE,
+                P.LOYALTY_READ,
+                P.LOYALTY_TRANSACT,
+                P.ORDERS_READ,
+                P.ORDERS_PLACE,
+                P.ORDERS_REFUND,
+            }
+        ),
     }
 )
 
