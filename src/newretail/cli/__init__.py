@@ -14,9 +14,11 @@ from newretail.cli.admin import db_app, keys_app, users_app
 from newretail.cli.errors import reports_errors
 from newretail.cli.flashsale import flashsale_app
 from newretail.cli.identity import identity_app
+from newretail.cli.loyalty import loyalty_app
 from newretail.cli.progress import progress_bars
 from newretail.cli.serve import serve
 from newretail.cli.tags import audience_app, tags_app
+from newretail.cli.trade import trade_app
 from newretail.config import Engine, get_settings
 from newretail.errors import InvalidInput
 from newretail.lake.storage import Lake
@@ -35,6 +37,8 @@ app.add_typer(identity_app, name="identity")
 app.add_typer(flashsale_app, name="flashsale")
 app.add_typer(tags_app, name="tags")
 app.add_typer(audience_app, name="audience")
+app.add_typer(loyalty_app, name="loyalty")
+app.add_typer(trade_app, name="trade")
 app.command()(serve)
 console = Console(highlight=False)
 

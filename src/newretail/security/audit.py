@@ -48,6 +48,17 @@ class Action(StrEnum):
     AUDIENCE_FROZEN = "audience.frozen"
     EXPORT_DOWNLOADED = "export.downloaded"
     TAG_CREATED = "tag.created"
+    SCHEME_CREATED = "loyalty.scheme_created"
+    SCHEME_UPDATED = "loyalty.scheme_updated"
+    POINTS_ADJUSTED = "loyalty.points_adjusted"
+    WALLET_ADJUSTED = "loyalty.wallet_adjusted"
+    PAID_CANCELLED = "loyalty.paid_cancelled"
+    COUPON_TEMPLATE_CREATED = "coupon.template_created"
+    COUPON_TEMPLATE_UPDATED = "coupon.template_updated"
+    COUPONS_ISSUED = "coupon.issued"
+    COUPON_REISSUED = "coupon.reissued"
+    COUPON_REVOKED = "coupon.revoked"
+    ORDER_REFUNDED = "order.refunded"
 
 
 @dataclass(frozen=True, slots=True)
