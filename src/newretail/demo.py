@@ -19,17 +19,22 @@ from newretail.identity.batch import RunReport, resolve_identities
 from newretail.identity.rules import load_rules
 from newretail.ingest import IngestReport, ingest
 from newretail.lake import BuildReport, Lake, build
+from newretail.loyalty.coupon_templates import ensure_demo_templates
+from newretail.loyalty.demo_schemes import ensure_demo_schemes
 from newretail.oltp import engine_from_settings, upgrade
 from newretail.progress import Progress
 from newretail.security import (
     Principal,
     create_user,
+    create_user_key,
     create_write_key,
     generate_password,
 )
 from newretail.sim import SimConfig, generate
+from newretail.trade.catalogue import sync_catalogue
 
 DEMO_EMAIL = "admin@demo.newretail"
+DEMO_CHANNEL_EMAIL = "checkout@demo.newretail"
 DEMO_START = dt.date(2026, 1, 1)
 DEMO_SEED = 7
 
@@ -39,6 +44,8 @@ class DemoCredentials:
     email: str
     password: str
     write_key: str
+    # The API key of a `channel` service user: what a till or the app's backend checks out with.
+    channel_key: str
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,12 @@ def prepare_demo(
             progress=progress,
         )
         tags = refresh_everything(settings, engine, as_of=None, progress=progress, now=now)
+        with engine.begin() as conn:
+            # Checkout prices from the lake's newest menu; the schemes and coupon templates are
+            # the ones a coffee chain would start with.
+            sync_catalogue(conn, lake, now=now)
+            ensure_demo_templates(conn, now=now)
+            ensure_demo_schemes(conn, now=now)
     finally:
         engine.dispose()
     return DemoResult(generated, ingested, built, identity, tags, credentials)
@@ -93,16 +106,29 @@ def _credentials(settings: Settings, *, now: dt.datetime) -> DemoCredentials:
     engine = engine_from_settings(settings)
     try:
         upgrade(engine)
-        if path.exists():
-            return DemoCredentials(**json.loads(path.read_text()))
-        password = generate_password()
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        if "channel_key" in stored:
+            return DemoCredentials(**stored)
+        actor = Principal.cli()
         with engine.begin() as conn:
-            actor = Principal.cli()
+            if not stored:
+                password = generate_password()
+                create_user(
+                    conn, actor=actor, email=DEMO_EMAIL, role="admin", password=password, now=now
+                )
+                key = create_write_key(conn, actor=actor, source="app", now=now)
+                stored = {"email": DEMO_EMAIL, "password": password, "write_key": key.key}
+            # A home made before checkout existed gains the channel login here.
             create_user(
-                conn, actor=actor, email=DEMO_EMAIL, role="admin", password=password, now=now
+                conn,
+                actor=actor,
+                email=DEMO_CHANNEL_EMAIL,
+                role="channel",
+                password=generate_password(),
+                now=now,
             )
-            key = create_write_key(conn, actor=actor, source="app", now=now)
-            credentials = DemoCredentials(DEMO_EMAIL, password, key.key)
+            channel = create_user_key(conn, actor=actor, email=DEMO_CHANNEL_EMAIL, now=now)
+            credentials = DemoCredentials(**stored, channel_key=channel.key)
             _write_private(path, json.dumps(credentials.__dict__))
         return credentials
     finally:
@@ -110,6 +136,10 @@ def _credentials(settings: Settings, *, now: dt.datetime) -> DemoCredentials:
 
 
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    """Write ``text`` readable by the owner only, replacing the file atomically."""
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
+    partial.replace(path)

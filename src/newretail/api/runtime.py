@@ -1,6 +1,7 @@
 """What one server process holds open: settings, the OLTP engine, the stream stores, the intake
 committer, the lake, the PII protector, the background flusher, the key caches and the flash-sale
-engine, gate and worker, and the tag snapshots; opened by the app's lifespan, closed with it."""
+engine, gate and worker, the tag snapshots and the trade outbox relay; opened by the app's lifespan,
+closed with it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from newretail.api.flusher import BackgroundFlusher
 from newretail.api.keycache import KeyCache, user_key_cache, write_key_cache
 from newretail.api.realtime_tags_worker import RealtimeTagsWorker
 from newretail.api.sale_windows import SaleWindows
+from newretail.api.trade_relay import OutboxRelay
 from newretail.audience.indexes import Indexes, IndexHolder
 from newretail.config import Settings
 from newretail.flashsale import FlashSaleEngine, Gate, open_engine, open_gate, restore_engine
@@ -48,6 +50,7 @@ class Runtime:
     indexes: IndexHolder
     realtime_tags: RealtimeTagStore
     realtime_tags_worker: RealtimeTagsWorker | None
+    trade_relay: OutboxRelay | None
 
     def live_indexes(self, now: dt.datetime) -> Indexes:
         """The tag snapshots, with the real-time tags live as of ``now``'s UTC date."""
@@ -67,13 +70,16 @@ class Runtime:
             self.close()
 
     def close(self) -> None:
-        """Commit queued intake, stop the flusher (it drains first), close the stores and engine."""
+        """Commit queued intake, stop the flusher and the trade relay (each drains first), close the
+        stores and engine."""
         try:
             self.committer.close()
             if self.realtime_tags_worker is not None:
                 self.realtime_tags_worker.stop()
             if self.flusher is not None:
                 self.flusher.stop()
+            if self.trade_relay is not None:
+                self.trade_relay.stop()
         finally:
             self.realtime_tags.close()
             self.stores.close()
@@ -85,7 +91,8 @@ def open_runtime(
 ) -> Runtime:
     """Open everything, or raise ``DatabaseNotReady`` (un-migrated or unreachable OLTP) first.
 
-    ``flush`` starts the background jobs: the lake flusher and the flash-sale worker.
+    ``flush`` starts the background jobs: the lake flusher, the flash-sale worker, the real-time
+    tags worker and the trade outbox relay.
     """
     engine = engine_from_settings(settings)
     try:
@@ -107,7 +114,7 @@ def open_runtime(
         raise
     lake = Lake(settings.lake_dir)
     realtime_tags = open_realtime_store(settings, prefix=stream_prefix)
-    flusher = worker = realtime_worker = None
+    flusher = worker = realtime_worker = trade_relay = None
     if flush:
         flusher = BackgroundFlusher(
             log=stores.log, lake=lake, lock_path=settings.home / "stream" / "flusher.lock"
@@ -125,6 +132,10 @@ def open_runtime(
             lock_path=settings.home / "tags_realtime" / "worker.lock",
         )
         realtime_worker.start()
+        trade_relay = OutboxRelay(
+            database=engine, lake=lake, lock_path=settings.home / "trade" / "relay.lock"
+        )
+        trade_relay.start()
     return Runtime(
         settings=settings,
         engine=engine,
@@ -142,4 +153,5 @@ def open_runtime(
         indexes=IndexHolder(settings.index_dir),
         realtime_tags=realtime_tags,
         realtime_tags_worker=realtime_worker,
+        trade_relay=trade_relay,
     )

@@ -115,6 +115,10 @@ def print_demo_login(console: Console, credentials: DemoCredentials, *, url: str
         f"Events:   Segment write key {credentials.write_key} "
         f"(e.g. analytics.write_key = ..., analytics.host = '{url}')"
     )
+    console.print(
+        f"Checkout: channel API key {credentials.channel_key} "
+        f"(Authorization: Bearer …; try `newretail trade journey --key …`)"
+    )
     console.rule()
 
 

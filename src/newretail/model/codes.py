@@ -16,6 +16,9 @@ SOURCES = (
     "iot",  # device telemetry
     "qc",  # quality inspections
     "footfall",  # door counters
+    # The order middle platform: orders placed through newretail's own checkout (POS, app and
+    # mini-program call it), their refunds and the coupons redeemed on them, relayed from OLTP.
+    "oms",
 )
 CHANNELS = ("app", "mini_program", "pos", "meituan", "eleme", "tmall")
 FULFILMENTS = ("dine_in", "takeaway", "pickup", "delivery", "shipping")

@@ -641,6 +641,8 @@ orders = Table(
     Column("client_order_id", String(64), nullable=False, comment="the channel's own order id"),
     Column("store_id", String(32), nullable=False, index=True),
     Column("person_id", String(24), nullable=True, index=True),
+    Column("identity_source", String(32), nullable=True, comment="the record checkout was given"),
+    Column("identity_record_id", String(128), nullable=True),
     Column("membership_id", BigInteger, nullable=True),
     Column("status", String(20), nullable=False, comment="placed, partially_refunded, refunded"),
     Column("fulfilment", String(12), nullable=False),

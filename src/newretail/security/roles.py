@@ -119,9 +119,11 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
         ),
         # Reads a sale to show it and reserves and pays for the shopper it acts for; nothing else.
         # Reserving stays out of the staff roles, so no console user buys stock for anyone.
-        # Checkout, refunds at the till, enrolment, top-ups and paid membership for its shoppers.
+        # Checkout, refunds at the till, sign-up (OneID resolves the new account to a person),
+        # enrolment, top-ups and paid membership for its shoppers.
         Role.CHANNEL: frozenset(
             {
+                P.IDENTITY_RESOLVE,
                 P.FLASHSALES_READ,
                 P.FLASHSALES_RESERVE,
                 P.LOYALTY_READ,

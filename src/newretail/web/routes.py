@@ -11,11 +11,15 @@ from newretail.web import (
     audiences,
     audit,
     auth,
+    coupons,
     customers,
     flashsales,
+    loyalty,
     overview,
     person_tags,
     review,
+    service,
+    service_actions,
     store_selection,
     tags,
 )
@@ -34,6 +38,10 @@ router.include_router(audiences.router)
 router.include_router(store_selection.router)
 router.include_router(flashsales.router)
 router.include_router(audit.router)
+router.include_router(loyalty.router)
+router.include_router(coupons.router)
+router.include_router(service.router)
+router.include_router(service_actions.router)
 
 
 def mount_static(app: FastAPI) -> None:

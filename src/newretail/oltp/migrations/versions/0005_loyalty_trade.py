@@ -124,6 +124,13 @@ def upgrade() -> None:
         ),
         sa.Column("store_id", sa.String(length=32), nullable=False),
         sa.Column("person_id", sa.String(length=24), nullable=True),
+        sa.Column(
+            "identity_source",
+            sa.String(length=32),
+            nullable=True,
+            comment="the record checkout was given",
+        ),
+        sa.Column("identity_record_id", sa.String(length=128), nullable=True),
         sa.Column("membership_id", sa.BigInteger(), nullable=True),
         sa.Column(
             "status",
