@@ -668,6 +668,21 @@ def test_a_reissue_is_a_fresh_coupon_once_outside_the_person_limit(migrated_engi
     assert spent.value.code == "coupon_template.budget_exhausted"
 
 
+def test_a_redeemed_or_revoked_coupon_is_not_reissued(migrated_engine: Engine) -> None:
+    template_id = new_template(migrated_engine)
+    used, withdrawn = (issue_one(migrated_engine, template_id, p) for p in persons(2))
+    with migrated_engine.begin() as conn:
+        holder = get_coupon(conn, used).person_id
+        redeem(conn, used, person_id=holder, order_id="o", discount_minor=1, actor="a", now=NOW)
+        revoke(conn, withdrawn, actor=MARKETER, now=NOW)
+    for code in (used, withdrawn):
+        with pytest.raises(Conflict) as caught, migrated_engine.begin() as conn:
+            reissue(conn, code, actor=AGENT, reason="lost", now=NOW)
+        assert caught.value.code == "coupon.not_reissuable"
+    with migrated_engine.connect() as conn:
+        assert get_template(conn, template_id).issued_count == 2, "nothing was issued"
+
+
 def test_coupons_of_a_person_newest_first_and_by_status(migrated_engine: Engine) -> None:
     template_id = new_template(migrated_engine)
     person = persons(1)[0]

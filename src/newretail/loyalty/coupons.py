@@ -18,7 +18,13 @@ from typing import Literal, get_args
 from sqlalchemy import Connection, case, insert, select, update
 
 from newretail.errors import Conflict, InvalidInput, NotFound
-from newretail.loyalty.coupon_issue import IssueResult, issue, record_events, reissue_one
+from newretail.loyalty.coupon_issue import (
+    REISSUE_PREFIX,
+    IssueResult,
+    issue,
+    record_events,
+    reissue_one,
+)
 from newretail.loyalty.coupon_templates import CouponTemplate, template_from_row
 from newretail.oltp.tables import coupon_events, coupon_templates, coupons
 from newretail.security import Action, Permission, Principal
@@ -330,6 +336,11 @@ def revoke(conn: Connection, coupon_id: str, *, actor: Principal, now: dt.dateti
     return coupon
 
 
+# A redeemed coupon comes back with its order's refund, and a revoked one was withdrawn on purpose:
+# re-issuing either would hand out a benefit twice.
+REISSUABLE_STATUSES = frozenset({"issued", "expired"})
+
+
 def reissue(
     conn: Connection, coupon_id: str, *, actor: Principal, reason: str, now: dt.datetime
 ) -> Coupon:
@@ -338,6 +349,7 @@ def reissue(
 
     Re-issuing the same coupon again returns the same replacement. Replacements count against the
     template's budget (Conflict ``coupon_template.budget_exhausted``) but not the per-person limit.
+    Only an unused or expired coupon is re-issued (Conflict ``coupon.not_reissuable``).
     """
     actor.require(Permission.COUPONS_REISSUE)
     reason = reason.strip()
@@ -346,6 +358,12 @@ def reissue(
             "coupon.bad_reason", f"give a reason of 1 to {_MAX_REASON} characters", field="reason"
         )
     old = get_coupon(conn, coupon_id)
+    if old.status not in REISSUABLE_STATUSES and not _replaced(conn, old):
+        raise Conflict(
+            "coupon.not_reissuable",
+            f"a {old.status} coupon is not re-issued: only an unused or expired one is",
+            field="coupon_id",
+        )
     new_id, fresh = reissue_one(
         conn, old.template_id, old.person_id, old_coupon_id=coupon_id, actor=actor.actor, now=now
     )
@@ -360,6 +378,20 @@ def reissue(
             detail={"new_coupon_id": new_id, "template_id": old.template_id, "reason": reason},
         )
     return get_coupon(conn, new_id)
+
+
+def _replaced(conn: Connection, old: Coupon) -> bool:
+    """Whether a re-issue already replaced ``old`` (then asking again replays it)."""
+    return (
+        conn.execute(
+            select(coupons.c.id).where(
+                coupons.c.person_id == old.person_id,
+                coupons.c.template_id == old.template_id,
+                coupons.c.issue_key == f"{REISSUE_PREFIX}{old.id}",
+            )
+        ).first()
+        is not None
+    )
 
 
 def _event(conn: Connection, coupon_id: str, kind: str, *, actor: str, now: dt.datetime) -> None:

@@ -14,14 +14,13 @@ from sqlalchemy import Connection, select
 
 from newretail.lake import Lake
 from newretail.loyalty.coupon_issue import REISSUE_PREFIX
-from newretail.loyalty.coupons import Coupon
+from newretail.loyalty.coupons import REISSUABLE_STATUSES, Coupon
 from newretail.model import dwd
 from newretail.oltp.tables import coupon_templates, coupons, identity_links
 from newretail.trade.outbox import SOURCE as OMS
 
 # Re-issue replaces a coupon that expired (or was never usable); a redeemed one comes back with its
 # order's refund instead, and a revoked one was withdrawn on purpose.
-REISSUABLE_STATUSES = frozenset({"issued", "expired"})
 
 
 @dataclass(frozen=True, slots=True)
