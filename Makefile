@@ -34,6 +34,7 @@ test: lint
 bench: install
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/flashsale.py
+	$(BIN)/python bench/checkout.py
 
 docs: install
 	$(BIN)/newretail docs --out docs/data-model.md

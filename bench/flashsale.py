@@ -30,19 +30,15 @@ import json
 import os
 import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
 from newretail.config import Settings
@@ -58,11 +54,11 @@ from newretail.flashsale import (
 from newretail.oltp import engine_from_settings, upgrade
 from newretail.security import Principal, create_user, create_user_key, generate_password
 from results import machine, update_section
+from serve import SERVE, cpu_seconds, family, machine_busy, named, running
 
 REDIS = "redis://127.0.0.1:6379/9"
 SCRIPT = Path(__file__).with_name("wrk") / "flashsale.lua"
 OBVIOUS = Path(__file__).with_name("flashsale_obvious.py")
-SERVE = "import typer; from newretail.cli.serve import serve; typer.run(serve)"
 PERSONS = 1_000_000
 STOCK = 5_000_000
 SALE = "fs-bench"
@@ -143,69 +139,6 @@ def _prepare(home: Path) -> str:
     return key.key
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _server(command: list[str], env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
-    port = _free_port()
-    with log.open("ab") as sink:
-        proc = subprocess.Popen(
-            [*command, "--port", str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited during startup: {log.read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not come up")
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        time.sleep(2)  # both workers up
-        yield url, proc.pid
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:  # still draining a backlog of requests: stop it hard
-            for process in [proc.pid, *_family(proc.pid)[1:]]:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(process, signal.SIGKILL)
-            proc.wait(timeout=30)
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            times = psutil.Process(pid).cpu_times()
-            total += times.user + times.system
-    return total
-
-
-def _busy() -> float:
-    """CPU seconds the whole machine has spent busy: to tell how much other work took."""
-    times = psutil.cpu_times()
-    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
-
-
-def _family(pid: int) -> list[int]:
-    return [pid, *(c.pid for c in psutil.Process(pid).children(recursive=True))]
-
-
-def _redis_pid() -> list[int]:
-    return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "redis-server"]
-
-
 def _wrk(
     url: str,
     case: Case,
@@ -221,9 +154,9 @@ def _wrk(
         "-s", str(SCRIPT), url, "--", f"Bearer {key}", SALE, str(tag), str(first),
         str(PER_RUN), str(case.think_ms), str(THREADS), route,
     ]  # fmt: skip
-    servers, redis_pids = _family(server), _redis_pid()
-    machine_busy = _busy()
-    before = (_cpu_seconds(servers), _cpu_seconds(redis_pids), time.monotonic())
+    servers, redis_pids = family(server), named("redis-server")
+    busy_before = machine_busy()
+    before = (cpu_seconds(servers), cpu_seconds(redis_pids), time.monotonic())
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     wrk_cpu = 0.0
     with contextlib.suppress(psutil.Error):
@@ -234,7 +167,7 @@ def _wrk(
             time.sleep(0.5)
     out = proc.communicate()[0]
     elapsed = time.monotonic() - before[2]
-    busy = (_busy() - machine_busy) / elapsed
+    busy = (machine_busy() - busy_before) / elapsed
     stats = json.loads(out.strip().splitlines()[-1])
     seconds = stats["duration_us"] / 1e6
     statuses = {str(k): v for k, v in stats["statuses"].items()}
@@ -248,8 +181,8 @@ def _wrk(
         socket_errors=stats["socket_errors"],
         cpu=(
             cpu := {
-                "server": (_cpu_seconds(servers) - before[0]) / elapsed,
-                "redis": (_cpu_seconds(redis_pids) - before[1]) / elapsed,
+                "server": (cpu_seconds(servers) - before[0]) / elapsed,
+                "redis": (cpu_seconds(redis_pids) - before[1]) / elapsed,
                 "wrk": wrk_cpu / elapsed,
             }
         )
@@ -322,8 +255,9 @@ def main() -> None:
         prepare_s = time.monotonic() - started
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWRETAIL_")}
         env |= {"NEWRETAIL_HOME": str(home), "NEWRETAIL_REDIS_URL": REDIS}
-        serve = [sys.executable, "-c", SERVE, "--workers", "2", "--backlog", str(somaxconn)]
-        with _server(serve, env, home / "serve.log") as (url, pid):
+        serve = [*SERVE, "--workers", "2", "--backlog", str(somaxconn)]
+        with running(serve, env, home / "serve.log", settle_s=2) as server:
+            url, pid = server.url, server.pid
             for tag, case in enumerate([PACED, SATURATED] * RUNS, start=1):
                 result = _wrk(url, case, key=key, tag=tag, first=(tag - 1) * PER_RUN, server=pid)
                 print(
@@ -415,9 +349,15 @@ def _obvious(home: Path, env: dict[str, str], key: str) -> Run | None:
         "--backlog", Path("/proc/sys/net/core/somaxconn").read_text().strip(),
     ]  # fmt: skip
     try:
-        with _server(command, env, home / "obvious.log") as (url, pid):
+        with running(command, env, home / "obvious.log", settle_s=2) as server:
             return _wrk(
-                url, PACED, key=key, tag=9, first=900_000, server=pid, route="obvious-reservations"
+                server.url,
+                PACED,
+                key=key,
+                tag=9,
+                first=900_000,
+                server=server.pid,
+                route="obvious-reservations",
             )
     except (RuntimeError, subprocess.SubprocessError, json.JSONDecodeError) as error:
         print(f"the obvious way could not be measured: {error}")

@@ -24,21 +24,16 @@ import random
 import re
 import secrets
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
-import httpx
 import pyarrow as pa
 from pydantic import SecretStr
 from sqlalchemy import Engine, event, func, insert, select, text
@@ -52,10 +47,9 @@ from newretail.oltp.tables import identity_links, identity_persons
 from newretail.security import Principal, create_user, create_user_key, generate_password
 from newretail.security.pii import PiiProtector
 from results import machine, update_section
+from serve import SERVE, pinned, postgres_schema, running
 
-POSTGRES = os.environ.get("NEWRETAIL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 SCRIPT = Path(__file__).with_name("wrk") / "resolve.lua"
-SERVE = "import typer; from newretail.cli.serve import serve; typer.run(serve)"
 MEMBERS = 1_000_000
 CHUNK = 250_000  # members per upsert_rows call
 
@@ -186,49 +180,9 @@ def _provisional(engine: Engine) -> int:
 # --- HTTP under wrk -----------------------------------------------------------------------------
 
 
-def _pin(cpu: int) -> list[str]:
-    return ["taskset", "-c", str(cpu)] if shutil.which("taskset") else []
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _server(env: dict[str, str], log: Path) -> Iterator[str]:
-    port = _free_port()
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            [*_pin(0), sys.executable, "-c", SERVE, "--port", str(port)],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("the server exited during startup")
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not come up")
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=120)
-
-
 def _wrk(url: str, case: Case, *, key: str, run: int) -> Run:
     command = [
-        *_pin(1), "wrk", f"-t{case.threads}", f"-c{case.connections}", f"-d{case.seconds}s",
+        *pinned(1), "wrk", f"-t{case.threads}", f"-c{case.connections}", f"-d{case.seconds}s",
         "--timeout", "10s", "-s", str(SCRIPT), url, "--", f"Bearer {key}", str(run), str(MEMBERS),
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -364,10 +318,11 @@ def _bench_backend(name: str, url: str | None) -> Backend:
             key = _admin_key(engine)
             http: dict[str, list[Run]] = {LOAD.name: [], SERIAL.name: []}
             log = home / "server.log"
-            with _server(env, log) as server:
+            serve = [*pinned(0), *SERVE]
+            with running(serve, env, log, startup_s=60, stop_s=120) as server:
                 # Run tags 1-3 under load, 4-6 serial: new phones and keys never repeat.
                 for tag, case in enumerate([LOAD] * RUNS + [SERIAL] * RUNS, start=1):
-                    result = _wrk(server, case, key=key, run=tag)
+                    result = _wrk(server.url, case, key=key, run=tag)
                     print(
                         f"{name} http {case.name}: {result.requests_per_s:,.0f} req/s p50 "
                         f"{result.p50_ms:.1f} ms p99 {result.p99_ms:.1f} ms, {result.statuses}",
@@ -412,42 +367,6 @@ def _exceptions(log: Path) -> tuple[int, list[str]]:
             seen.add(f"{line.strip()[:120]} (last frame of ours: {ours})")
             ours = "none"
     return failed, sorted(seen)
-
-
-@contextlib.contextmanager
-def _postgres_schema() -> Iterator[str | None]:
-    """A URL to a fresh schema in the ``test`` database, dropped afterwards; None (with a printed
-    reason) when the server is not there."""
-    try:
-        import psycopg
-        from psycopg import sql
-    except ImportError:
-        print("psycopg is not installed (the postgres extra): PostgreSQL is skipped")
-        yield None
-        return
-    try:
-        psycopg.connect(POSTGRES, connect_timeout=3).close()
-    except psycopg.Error as error:
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        print(f"no PostgreSQL at {POSTGRES} ({first}): PostgreSQL is skipped")
-        yield None
-        return
-    schema = f"bench_resolve_{secrets.token_hex(4)}"
-
-    def on_schema(template: sql.SQL) -> None:
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            conn.execute(template.format(sql.Identifier(schema)))
-
-    on_schema(sql.SQL("CREATE SCHEMA {}"))
-    try:
-        separator = "&" if "?" in POSTGRES else "?"
-        options = quote(f"-csearch_path={schema}", safe="")
-        yield (
-            POSTGRES.replace("postgresql://", "postgresql+psycopg://", 1)
-            + f"{separator}options={options}"
-        )
-    finally:
-        on_schema(sql.SQL("DROP SCHEMA {} CASCADE"))
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -530,7 +449,7 @@ def main() -> None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     began = os.getloadavg()[0]
     backends = [_bench_backend("sqlite", None)]
-    with _postgres_schema() as url:
+    with postgres_schema("bench_resolve") as url:
         if url is not None:
             backends.append(_bench_backend("postgresql", url))
     ended = os.getloadavg()[0]

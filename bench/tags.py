@@ -17,10 +17,7 @@ import random
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +46,7 @@ from newretail.tags.compute import latest_refresh
 from newretail.tags.index import TagIndex
 from newretail.tags.snapshot import load_snapshot
 from results import machine, update_section
+from serve import running
 
 NOW = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 SAVED = 1_000
@@ -146,41 +144,12 @@ def snapshot_figures(settings: Settings) -> dict[str, float]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def server(home: Path) -> Iterator[str]:
-    port = _free_port()
     env = {**os.environ, "NEWRETAIL_HOME": str(home)}
     cli = str(Path(sys.executable).with_name("newretail"))
-    log = home / "bench-serve.log"
-    with log.open("ab") as sink:
-        proc = subprocess.Popen(
-            [cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not come up: {log.read_text()[-2000:]}")
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+    with running([cli, "serve", "--host", "127.0.0.1"], env, home / "bench-serve.log") as up:
+        yield up.url
 
 
 def bearer(settings: Settings) -> str:
