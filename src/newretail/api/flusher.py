@@ -11,20 +11,15 @@ dies. The consumer group would keep two flushers correct anyway; the lock keeps 
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
-import threading
-import time
 from pathlib import Path
 
-from newretail.api.leader import LeaderLock
+from newretail.api.lake_feeder import LakeFeeder
 from newretail.errors import NewRetailError
 from newretail.ingest.events import compact, flush_once
 from newretail.lake import Lake
 from newretail.stream import EventLog
-
-log = logging.getLogger("newretail.api.flusher")
 
 INTERVAL_SECONDS = 2.0
 # How stale the lake may get behind the stream while intake runs: each compaction rewrites the day's
@@ -35,8 +30,11 @@ COMPACT_SECONDS = 30.0
 BATCH = 10_000
 
 
-class BackgroundFlusher:
+class BackgroundFlusher(LakeFeeder):
     """A daemon thread that flushes ``log`` into ``lake`` until :meth:`stop`, which drains once more."""
+
+    # The stream is down: retry on the next tick.
+    transient = (NewRetailError,)
 
     def __init__(
         self,
@@ -47,54 +45,25 @@ class BackgroundFlusher:
         interval: float = INTERVAL_SECONDS,
         compact_every: float = COMPACT_SECONDS,
     ) -> None:
+        super().__init__(
+            lock_path=lock_path,
+            interval=interval,
+            compact_every=compact_every,
+            batch=BATCH,
+            name="newretail-flusher",
+        )
         self._log = log
         self._lake = lake
-        self._leader = LeaderLock(lock_path)
-        self._interval = interval
-        self._compact_every = compact_every
-        self._compacted_at = time.monotonic()
         self._consumer = f"api-{socket.gethostname()}-{os.getpid()}"
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="newretail-flusher", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
+    def _stage_batch(self, limit: int) -> int:
+        result = flush_once(
+            log=self._log, lake=self._lake, consumer=self._consumer, count=limit, compact=False
+        )
+        return result.entries
 
-    def stop(self) -> None:
-        """Stop the thread, then (if this process is the flusher) flush what is left."""
-        self._stopping.set()
-        self._thread.join()
-        try:
-            if self._leader.held():
-                self.drain()
-        finally:
-            self._leader.release()
+    def _merge(self) -> None:
+        compact(lake=self._lake)
 
-    def drain(self, *, until_empty: bool = True) -> int:
-        """Stage micro-batches until the stream has nothing new (or, unless ``until_empty``, until
-        :meth:`stop` is called), compact when due (always when ``until_empty``); return the entries
-        flushed."""
-        total = 0
-        while True:
-            result = flush_once(
-                log=self._log, lake=self._lake, consumer=self._consumer, count=BATCH, compact=False
-            )
-            total += result.entries
-            if result.entries < BATCH or (self._stopping.is_set() and not until_empty):
-                break
-        if until_empty or time.monotonic() - self._compacted_at >= self._compact_every:
-            compact(lake=self._lake)
-            self._compacted_at = time.monotonic()
+    def _after_drain(self) -> None:
         self._log.trim()
-        return total
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            if not self._leader.held():
-                continue
-            try:
-                self.drain(until_empty=False)
-            except NewRetailError as error:  # the stream is down: retry on the next tick
-                log.warning("flush failed: %s", error)
-            except Exception:
-                log.exception("flush failed")
