@@ -28,6 +28,7 @@ from newretail.security.pii import PiiProtector
 ExportKind = Literal["csv", "phone_sha256", "device_sha256"]
 Consent = Literal["sms", "email", "wechat", "push"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("csv", "phone_sha256", "device_sha256")
+CONSENTS: tuple[Consent, ...] = ("sms", "email", "wechat", "push")
 
 # Identity sources whose app events carry the record's app uid or WeChat openid as user_id.
 _EVENT_IDS = {"app": "app_uid", "mini_program": "wechat_openid"}

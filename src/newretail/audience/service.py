@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyroaring import BitMap
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from newretail.audience.check import check
 from newretail.audience.errors import ExpressionError
@@ -19,7 +19,7 @@ from newretail.audience.expression import Expr, from_json, to_json
 from newretail.audience.indexes import Indexes
 from newretail.audience.parser import parse
 from newretail.audience.printer import to_text
-from newretail.audience.saved import live_audiences, record_sizes
+from newretail.audience.saved import get_audience, live_audiences, record_sizes
 from newretail.errors import InvalidInput
 from newretail.tags.index import TagIndex
 from newretail.tags.spec import Entity, TagSpec
@@ -90,6 +90,13 @@ def compile_expression(
     stores = None if indexes.stores is None else _Vocabulary(indexes.stores)
     check(expr, _Vocabulary(index), entity=entity, stores=stores)
     return Compiled(entity, expr, to_text(expr), to_json(expr))
+
+
+def compile_saved(conn: Connection, indexes: Indexes, audience_id: str) -> Compiled:
+    """A saved audience's expression checked against the snapshot's tags: NotFound for an unknown
+    id, ExpressionError when a tag it uses has since been removed."""
+    audience = get_audience(conn, audience_id)
+    return compile_expression(indexes, text=None, tree=audience.expression, entity=audience.entity)
 
 
 def select(indexes: Indexes, compiled: Compiled) -> Selection:

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from fastapi.responses import FileResponse
-from sqlalchemy import Connection
 
 from newretail.api.audience_models import (
     AudienceCreate,
@@ -168,7 +167,7 @@ def freeze_audience(
     principal.require(Permission.AUDIENCES_WRITE)
 
     def work() -> SnapshotPublic:
-        compiled = _saved_expression(conn, runtime, audience_id)
+        compiled = service.compile_saved(conn, runtime.indexes.get(), audience_id)
         snapshot = actions.freeze(
             conn,
             runtime.live_indexes(now),
@@ -211,7 +210,7 @@ def export_audience(
     principal.require(Permission.EXPORTS_CREATE)
 
     def work() -> ExportPublic:
-        compiled = _saved_expression(conn, runtime, audience_id)
+        compiled = service.compile_saved(conn, runtime.indexes.get(), audience_id)
         with connect_engine(runtime.settings.engine) as engine:
             tools = actions.ExportTools(
                 indexes=runtime.live_indexes(now),
@@ -264,11 +263,4 @@ def _export_public(made: actions.Export) -> ExportPublic:
         excluded_without_consent=made.excluded,
         created_at=made.created_at,
         download=f"/api/v1/audiences/exports/{made.id}/file",
-    )
-
-
-def _saved_expression(conn: Connection, runtime: Runtime, audience_id: str) -> service.Compiled:
-    audience = saved.get_audience(conn, audience_id)
-    return service.compile_expression(
-        runtime.indexes.get(), text=None, tree=audience.expression, entity=audience.entity
     )
