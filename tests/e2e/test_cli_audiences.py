@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select
 from tests.integration.audience_home import audience_template, copy_home
 from typer.testing import CliRunner, Result
 
-from newretail.cli.tags import audience_app
+from newretail.cli.audience import audience_app
 from newretail.config import get_settings
 from newretail.lake import Lake
 from newretail.oltp import engine_from_settings

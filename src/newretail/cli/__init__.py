@@ -11,13 +11,14 @@ from rich.console import Console
 
 from newretail.cli import reports
 from newretail.cli.admin import db_app, keys_app, users_app
+from newretail.cli.audience import audience_app
 from newretail.cli.errors import reports_errors
 from newretail.cli.flashsale import flashsale_app
 from newretail.cli.identity import identity_app
 from newretail.cli.loyalty import loyalty_app
 from newretail.cli.progress import progress_bars
 from newretail.cli.serve import serve
-from newretail.cli.tags import audience_app, tags_app
+from newretail.cli.tags import tags_app
 from newretail.cli.trade import trade_app
 from newretail.config import Engine, get_settings
 from newretail.errors import InvalidInput
