@@ -4,6 +4,7 @@ history, and reconciliation finding every kind of difference."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from sqlalchemy import Engine, delete, update
@@ -97,6 +98,106 @@ def test_a_wallet_account_never_goes_below_zero(migrated_engine: Engine) -> None
         assert ledger.balance(conn, membership, "wallet_bonus") == 100
         assert entry_count(conn, membership) == 1
     assert _post(migrated_engine, account, -100, "out", kind="pay").balance_after == 0
+
+
+def test_open_account_creates_once_and_hands_back_the_row_locked(migrated_engine: Engine) -> None:
+    membership = new_membership(migrated_engine)
+    with migrated_engine.begin() as conn:
+        opened = ledger.open_account(conn, membership, "wallet", currency="CNY", now=NOW)
+        again = ledger.open_account(conn, membership, "wallet", currency="CNY", now=NOW)
+    assert (opened.membership_id, opened.kind, opened.currency, opened.balance) == (
+        membership,
+        "wallet",
+        "CNY",
+        0,
+    )
+    assert again == opened
+    assert _account(migrated_engine, membership, "wallet") == opened.id
+    with migrated_engine.begin() as conn, pytest.raises(NotFound) as caught:
+        ledger.open_account(conn, 10**9, "points", currency=None, now=NOW)
+    assert caught.value.code == "membership.unknown"
+
+
+def test_append_many_chains_balances_and_writes_nothing_when_one_would_overdraw(
+    migrated_engine: Engine,
+) -> None:
+    membership = new_membership(migrated_engine)
+    with migrated_engine.begin() as conn:
+        principal = ledger.open_account(conn, membership, "wallet", currency="CNY", now=NOW)
+        bonus = ledger.open_account(conn, membership, "wallet_bonus", currency="CNY", now=NOW)
+        posted = ledger.append_many(
+            conn,
+            [
+                ledger.Posting(principal, "topup", 100, "in", None, {}),
+                ledger.Posting(bonus, "bonus", 10, "in", None, {}),
+                ledger.Posting(principal, "pay", -30, "out", "ord_1", {}),
+            ],
+            actor="test",
+            now=NOW,
+        )
+    assert [(p.account_id, p.amount, p.balance_after) for p in posted] == [
+        (principal.id, 100, 100),
+        (bonus.id, 10, 10),
+        (principal.id, -30, 70),
+    ]
+    assert len({p.entry_id for p in posted}) == 3
+    assert (principal.balance, bonus.balance) == (70, 10)
+    with migrated_engine.begin() as conn:
+        principal = ledger.open_account(conn, membership, "wallet", currency="CNY", now=NOW)
+        bonus = ledger.open_account(conn, membership, "wallet_bonus", currency="CNY", now=NOW)
+        with pytest.raises(Conflict) as caught:
+            ledger.append_many(
+                conn,
+                [
+                    ledger.Posting(principal, "pay", -70, "out-2", None, {}),
+                    ledger.Posting(bonus, "pay", -11, "out-2", None, {}),
+                ],
+                actor="test",
+                now=NOW,
+            )
+        assert caught.value.code == "wallet.insufficient"
+        assert (principal.balance, bonus.balance) == (70, 10)
+    with migrated_engine.connect() as conn:
+        assert ledger.balance(conn, membership, "wallet") == 70
+        assert entry_count(conn, membership) == 3
+
+
+def test_open_account_racing_itself_opens_one_account(
+    migrated_engine: Engine, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row-level races need PostgreSQL; SQLite serialises every writer")
+    membership = new_membership(migrated_engine)
+    start = threading.Barrier(8)
+    opened: list[int] = []
+
+    def one() -> None:
+        start.wait()
+        with migrated_engine.begin() as conn:
+            account = ledger.open_account(conn, membership, "wallet", currency="CNY", now=NOW)
+            ledger.append(
+                conn,
+                account,
+                kind="topup",
+                amount=1,
+                natural_key=f"race-{threading.get_ident()}",
+                order_id=None,
+                detail={},
+                actor="test",
+                now=NOW,
+            )
+            opened.append(account.id)
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(opened) == 8 and len(set(opened)) == 1
+    with migrated_engine.connect() as conn:
+        assert ledger.balance(conn, membership, "wallet") == 8
+        entries = ledger.history(conn, membership, ["wallet"], limit=10, before_id=None)
+    assert sorted(entry.balance_after for entry in entries) == list(range(1, 9))
 
 
 def test_history_pages_newest_first(migrated_engine: Engine) -> None:

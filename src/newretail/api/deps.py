@@ -112,8 +112,24 @@ async def get_key_principal(
     return await runtime.user_keys.acheck(bearer.credentials, now=now)
 
 
+async def get_cached_principal(
+    request: Request,
+    runtime: RuntimeDep,
+    now: Now,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session_token: Annotated[str | None, Depends(_cookie)],
+) -> Principal:
+    """:func:`get_principal`, but a bearer key's check is remembered for a few seconds (see
+    :mod:`newretail.api.keycache`), as on :func:`get_key_principal`: for the checkout routes, which
+    every order calls. A console session is checked as ever."""
+    if bearer is not None:
+        return await runtime.user_keys.acheck(bearer.credentials, now=now)
+    return await run_in_threadpool(get_principal, request, runtime, now, None, session_token)
+
+
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 KeyPrincipal = Annotated[Principal, Depends(get_key_principal)]
+CachedPrincipal = Annotated[Principal, Depends(get_cached_principal)]
 CurrentSource = Annotated[SourceWriter, Depends(get_source_writer)]
 
 
@@ -127,4 +143,11 @@ def get_conn(runtime: RuntimeDep, _caller: CurrentPrincipal) -> Iterator[Connect
         yield conn
 
 
+def get_cached_conn(runtime: RuntimeDep, _caller: CachedPrincipal) -> Iterator[Connection]:
+    """:func:`get_conn` for the routes that authenticate with :data:`CachedPrincipal`."""
+    with runtime.engine.begin() as conn:
+        yield conn
+
+
 DbConn = Annotated[Connection, Depends(get_conn, scope="function")]
+CachedDbConn = Annotated[Connection, Depends(get_cached_conn, scope="function")]

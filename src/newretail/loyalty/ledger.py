@@ -6,15 +6,46 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
-from newretail.errors import Conflict, NotFound
-from newretail.oltp.statements import insert_if_absent
-from newretail.oltp.tables import loyalty_accounts, loyalty_entries, memberships
+from newretail.errors import Conflict
+from newretail.loyalty.accounts import (
+    Account,
+    AccountKind,
+    account_id,
+    dialect_insert,
+    existing_account_id,
+    lock,
+    lock_accounts,
+    open_account,
+)
+from newretail.oltp.tables import loyalty_accounts, loyalty_entries
 
-AccountKind = Literal["points", "wallet", "wallet_bonus"]
+__all__ = [
+    "WALLET_KINDS",
+    "Account",
+    "AccountKind",
+    "Entry",
+    "Posted",
+    "Posting",
+    "account_id",
+    "append",
+    "append_many",
+    "append_once",
+    "balance",
+    "existing_account_id",
+    "find",
+    "find_many",
+    "history",
+    "key_reused",
+    "lock",
+    "lock_accounts",
+    "open_account",
+    "post",
+]
+
 WALLET_KINDS: frozenset[str] = frozenset({"wallet", "wallet_bonus"})
 
 
@@ -45,120 +76,59 @@ class Entry:
     at: dt.datetime
 
 
-@dataclass(slots=True)
-class Account:
-    """An account row locked by :func:`lock`; :func:`append` keeps ``balance`` current."""
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """An entry to write on a locked account (see :func:`append_many`)."""
 
-    id: int
-    membership_id: int
+    account: Account
     kind: str
-    currency: str | None
-    balance: int
+    amount: int
+    natural_key: str
+    order_id: str | None
+    detail: Mapping[str, object]
 
 
-def account_id(
-    conn: Connection,
-    membership_id: int,
-    kind: AccountKind,
-    *,
-    currency: str | None,
-    now: dt.datetime,
-) -> int:
-    """The id of the membership's ``kind`` account, created (balance 0) on first use."""
-    found = existing_account_id(conn, membership_id, kind)
-    if found is not None:
-        return found
-    if conn.scalar(select(memberships.c.id).where(memberships.c.id == membership_id)) is None:
-        raise NotFound(
-            "membership.unknown", f"no membership {membership_id}", field="membership_id"
-        )
-    # Two first top-ups racing create one account: the loser's insert does nothing.
-    insert_if_absent(
-        conn,
-        loyalty_accounts,
-        {
-            "membership_id": membership_id,
-            "kind": kind,
-            "currency": currency,
-            "balance": 0,
-            "updated_at": now,
-        },
-        unique=["membership_id", "kind"],
-    )
-    created = existing_account_id(conn, membership_id, kind)
-    assert created is not None
-    return created
-
-
-def existing_account_id(conn: Connection, membership_id: int, kind: AccountKind) -> int | None:
-    """The id of the membership's ``kind`` account, or None when it has none yet."""
-    return conn.scalar(
-        select(loyalty_accounts.c.id).where(
-            loyalty_accounts.c.membership_id == membership_id, loyalty_accounts.c.kind == kind
-        )
-    )
-
-
-def lock(conn: Connection, account_id: int) -> Account:
-    """Lock the account row until the transaction ends (PostgreSQL; SQLite's writers are serial)."""
-    row = conn.execute(
-        select(
-            loyalty_accounts.c.id,
-            loyalty_accounts.c.membership_id,
-            loyalty_accounts.c.kind,
-            loyalty_accounts.c.currency,
-            loyalty_accounts.c.balance,
-        )
-        .where(loyalty_accounts.c.id == account_id)
-        .with_for_update()
-    ).first()
-    if row is None:
-        raise NotFound("ledger.account_unknown", f"no account {account_id}")
-    return Account(row.id, row.membership_id, row.kind, row.currency, row.balance)
-
-
-def lock_accounts(
-    conn: Connection, membership_id: int, kinds: Sequence[AccountKind]
-) -> dict[str, Account]:
-    """Lock those of the membership's ``kinds`` accounts that exist, by kind; one statement, and
-    always in kind order ("points" < "wallet" < "wallet_bonus"), so no two callers wait in a cycle."""
-    rows = conn.execute(
-        select(
-            loyalty_accounts.c.id,
-            loyalty_accounts.c.membership_id,
-            loyalty_accounts.c.kind,
-            loyalty_accounts.c.currency,
-            loyalty_accounts.c.balance,
-        )
-        .where(
-            loyalty_accounts.c.membership_id == membership_id,
-            loyalty_accounts.c.kind.in_(list(kinds)),
-        )
-        .order_by(loyalty_accounts.c.kind)
-        .with_for_update()
-    )
-    return {
-        row.kind: Account(row.id, row.membership_id, row.kind, row.currency, row.balance)
-        for row in rows
-    }
+# Built once: the statements every posting runs (the entry ids come back by natural key).
+_INSERT_ENTRY = insert(loyalty_entries).returning(
+    loyalty_entries.c.id, loyalty_entries.c.account_id, loyalty_entries.c.natural_key
+)
+_FIND = select(
+    loyalty_entries.c.id,
+    loyalty_entries.c.account_id,
+    loyalty_entries.c.kind,
+    loyalty_entries.c.amount,
+    loyalty_entries.c.balance_after,
+).where(
+    loyalty_entries.c.account_id.in_(bindparam("account_ids", expanding=True)),
+    loyalty_entries.c.natural_key == bindparam("natural_key"),
+)
+# Per dialect: the entry unless its natural key was posted on the account.
+_INSERT_NEW_ENTRY: dict[str, Any] = {}
+_UPDATE_BALANCE = (
+    update(loyalty_accounts)
+    .where(loyalty_accounts.c.id == bindparam("account"))
+    .values(balance=bindparam("new_balance"), updated_at=bindparam("now"))
+)
 
 
 def find(conn: Connection, account_id: int, natural_key: str) -> tuple[str, Posted] | None:
     """The entry posted under ``natural_key`` on the account, with its kind, as a replay."""
-    row = conn.execute(
-        select(
-            loyalty_entries.c.id,
-            loyalty_entries.c.kind,
-            loyalty_entries.c.amount,
-            loyalty_entries.c.balance_after,
-        ).where(
-            loyalty_entries.c.account_id == account_id,
-            loyalty_entries.c.natural_key == natural_key,
+    return find_many(conn, [account_id], natural_key).get(account_id)
+
+
+def find_many(
+    conn: Connection, account_ids: Sequence[int], natural_key: str
+) -> dict[int, tuple[str, Posted]]:
+    """:func:`find` on several accounts at once, by account id (those without such an entry left
+    out)."""
+    rows = conn.execute(_FIND, {"account_ids": list(account_ids), "natural_key": natural_key})
+    return {
+        row.account_id: (
+            row.kind,
+            Posted(row.id, row.account_id, row.amount, row.balance_after, replayed=True),
         )
-    ).first()
-    if row is None:
-        return None
-    return row.kind, Posted(row.id, account_id, row.amount, row.balance_after, replayed=True)
+        for row in rows
+    }
 
 
 def key_reused(natural_key: str) -> Conflict:
@@ -184,16 +154,9 @@ def post(
     """Post one entry: the account row is locked, a natural key posted before returns that entry
     (``replayed=True``, nothing changes; a different kind or amount under it is ``ledger.key_reused``),
     and a wallet account is never taken below 0 (``wallet.insufficient``)."""
-    account = lock(conn, account_id)
-    prior = find(conn, account_id, natural_key)
-    if prior is not None:
-        prior_kind, posted = prior
-        if prior_kind != kind or posted.amount != amount:
-            raise key_reused(natural_key)
-        return posted
-    return append(
+    return append_once(
         conn,
-        account,
+        lock(conn, account_id),
         kind=kind,
         amount=amount,
         natural_key=natural_key,
@@ -218,35 +181,109 @@ def append(
 ) -> Posted:
     """Write the entry and the new balance on an account the caller has locked and checked for a
     replay of ``natural_key`` (the unique key is the backstop)."""
-    balance_after = account.balance + amount
-    if account.kind in WALLET_KINDS and balance_after < 0:
-        raise Conflict(
-            "wallet.insufficient",
-            f"the wallet holds {account.balance} and cannot pay {-amount}",
-            field="wallet",
+    posting = Posting(account, kind, amount, natural_key, order_id, detail)
+    return append_many(conn, [posting], actor=actor, now=now)[0]
+
+
+def append_many(
+    conn: Connection, postings: Sequence[Posting], *, actor: str, now: dt.datetime
+) -> list[Posted]:
+    """:func:`append` each posting, in order, in one INSERT of the entries and one UPDATE of the
+    balances; a wallet account that one would take below 0 raises before anything is written."""
+    after = _balances_after(postings)
+    rows = [_entry_row(posting, balance, actor, now) for posting, balance in after]
+    written = conn.execute(_INSERT_ENTRY, rows).all()
+    entry_ids = {(row.account_id, row.natural_key): row.id for row in written}
+    return _update_balances(conn, after, entry_ids, now)
+
+
+def append_once(
+    conn: Connection,
+    account: Account,
+    *,
+    kind: str,
+    amount: int,
+    natural_key: str,
+    order_id: str | None,
+    detail: Mapping[str, object],
+    actor: str,
+    now: dt.datetime,
+) -> Posted:
+    """:func:`append` on a locked account unless ``natural_key`` was posted on it before: then that
+    entry, replayed (``ledger.key_reused`` if it was another kind or amount). The unique key finds a
+    replay as the entry is inserted, so no read goes first."""
+    posting = Posting(account, kind, amount, natural_key, order_id, detail)
+    after = _balances_after([posting])
+    statement = _INSERT_NEW_ENTRY.get(conn.dialect.name)
+    if statement is None:
+        statement = _INSERT_NEW_ENTRY[conn.dialect.name] = (
+            dialect_insert(conn, loyalty_entries)
+            .on_conflict_do_nothing(index_elements=["account_id", "natural_key"])
+            .returning(loyalty_entries.c.id)
         )
-    entry_id = conn.execute(
-        insert(loyalty_entries)
-        .values(
-            account_id=account.id,
-            kind=kind,
-            amount=amount,
-            balance_after=balance_after,
-            natural_key=natural_key,
-            order_id=order_id,
-            detail=dict(detail),
-            actor=actor,
-            at=now,
-        )
-        .returning(loyalty_entries.c.id)
-    ).scalar_one()
+    entry_id = conn.execute(statement, _entry_row(posting, after[0][1], actor, now)).scalar()
+    if entry_id is None:
+        prior = find(conn, account.id, natural_key)
+        assert prior is not None
+        if prior[0] != kind or prior[1].amount != amount:
+            raise key_reused(natural_key)
+        return prior[1]
+    return _update_balances(conn, after, {(account.id, natural_key): entry_id}, now)[0]
+
+
+def _balances_after(postings: Sequence[Posting]) -> list[tuple[Posting, int]]:
+    """Each posting with its account's balance after it; ``wallet.insufficient`` for one that
+    takes a wallet account below 0."""
+    held: dict[int, int] = {}
+    after = []
+    for posting in postings:
+        account = posting.account
+        before = held.get(account.id, account.balance)
+        balance_after = before + posting.amount
+        if account.kind in WALLET_KINDS and balance_after < 0:
+            raise Conflict(
+                "wallet.insufficient",
+                f"the wallet holds {before} and cannot pay {-posting.amount}",
+                field="wallet",
+            )
+        held[account.id] = balance_after
+        after.append((posting, balance_after))
+    return after
+
+
+def _entry_row(
+    posting: Posting, balance_after: int, actor: str, now: dt.datetime
+) -> dict[str, Any]:
+    return {
+        "account_id": posting.account.id,
+        "kind": posting.kind,
+        "amount": posting.amount,
+        "balance_after": balance_after,
+        "natural_key": posting.natural_key,
+        "order_id": posting.order_id,
+        "detail": dict(posting.detail),
+        "actor": actor,
+        "at": now,
+    }
+
+
+def _update_balances(
+    conn: Connection,
+    after: Sequence[tuple[Posting, int]],
+    entry_ids: Mapping[tuple[int, str], int],
+    now: dt.datetime,
+) -> list[Posted]:
+    final = {posting.account.id: balance for posting, balance in after}
     conn.execute(
-        update(loyalty_accounts)
-        .where(loyalty_accounts.c.id == account.id)
-        .values(balance=balance_after, updated_at=now)
+        _UPDATE_BALANCE,
+        [{"account": id_, "new_balance": balance, "now": now} for id_, balance in final.items()],
     )
-    account.balance = balance_after
-    return Posted(entry_id, account.id, amount, balance_after, replayed=False)
+    posted = []
+    for posting, balance in after:
+        posting.account.balance = final[posting.account.id]
+        key = (posting.account.id, posting.natural_key)
+        posted.append(Posted(entry_ids[key], posting.account.id, posting.amount, balance, False))
+    return posted
 
 
 def balance(conn: Connection, membership_id: int, kind: AccountKind) -> int:

@@ -15,6 +15,8 @@ from newretail.loyalty import ledger
 from newretail.loyalty.ledger import Account, Posted
 from newretail.oltp.tables import loyalty_entries, points_draws, points_lots
 
+_INSERT_LOT = insert(points_lots)
+
 
 @dataclass(slots=True)
 class Lot:
@@ -35,9 +37,11 @@ def credit_lot(
     actor: str,
     now: dt.datetime,
 ) -> Posted:
-    """Post a credit of ``points`` on a locked account as a new lot, and settle any debt from it."""
+    """Post a credit of ``points`` on a locked account as a new lot, and settle any debt from it; a
+    credit posted before under ``natural_key`` is returned, replayed, and nothing changes
+    (``ledger.key_reused`` if it was another kind or amount)."""
     debt = max(0, -account.balance)
-    posted = ledger.append(
+    posted = ledger.append_once(
         conn,
         account,
         kind=kind,
@@ -48,14 +52,17 @@ def credit_lot(
         actor=actor,
         now=now,
     )
+    if posted.replayed:
+        return posted
     conn.execute(
-        insert(points_lots).values(
-            account_id=account.id,
-            entry_id=posted.entry_id,
-            amount=points,
-            remaining=points,
-            expires_on=expires_on,
-        )
+        _INSERT_LOT,
+        {
+            "account_id": account.id,
+            "entry_id": posted.entry_id,
+            "amount": points,
+            "remaining": points,
+            "expires_on": expires_on,
+        },
     )
     settle(conn, account.id, debt)
     return posted

@@ -4,16 +4,22 @@ or for a person; and OneID resolution of the person a channel's shopper is."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 
 from newretail.errors import Conflict, InvalidInput, NotFound
 from newretail.identity.manual import live_person, person_of
 from newretail.loyalty.schemes import Scheme, get_scheme
 from newretail.oltp.statements import insert_if_absent
-from newretail.oltp.tables import identity_links, membership_events, memberships
+from newretail.oltp.tables import (
+    identity_links,
+    identity_persons,
+    membership_events,
+    memberships,
+)
 
 _M = memberships
 
@@ -190,6 +196,55 @@ def resolve_person(
         if conn.execute(query.limit(1)).first() is not None:
             return start
         raise NotFound("person.unknown", f"no person {start}", field=field) from None
+
+
+def person_and_membership(
+    conn: Connection,
+    scheme_id: str | None,
+    *,
+    person_id: str | None = None,
+    source: str | None = None,
+    source_record_id: str | None = None,
+) -> tuple[str, Membership | None]:
+    """:func:`resolve_person`, and that person's membership of ``scheme_id`` (None without a
+    scheme): one statement for a person who was never merged into another."""
+    by_id = person_id is not None and source is None and source_record_id is None
+    by_record = person_id is None and source is not None and source_record_id is not None
+    row = None
+    if by_id or by_record:
+        query = _resolution(by_record=by_record, with_scheme=scheme_id is not None)
+        values = {"person_id": person_id, "source": source, "record": source_record_id}
+        row = conn.execute(query, {**values, "scheme_id": scheme_id}).mappings().first()
+    # A record's person without a person row (a null status) is live, as resolve_person has it;
+    # unknown, bad or merged references take the long way (and its refusals).
+    if row is None or (row["status"] == "retired" and row["retired_into"] is not None):
+        person = resolve_person(
+            conn, person_id=person_id, source=source, source_record_id=source_record_id
+        )
+        return person, membership_of(conn, scheme_id, person) if scheme_id is not None else None
+    if scheme_id is None or row["m_id"] is None:
+        return row["start"], None
+    return row["start"], _membership({c.name: row[f"m_{c.name}"] for c in _M.c})
+
+
+@functools.cache
+def _resolution(*, by_record: bool, with_scheme: bool) -> Select[Any]:
+    """The person a reference starts at, its status and, with a scheme, its membership's columns
+    (prefixed ``m_``): built once per shape, as every order runs one."""
+    p, link = identity_persons.c, identity_links.c
+    start = link.person_id if by_record else p.person_id
+    query = select(start.label("start"), p.status, p.retired_into)
+    if by_record:
+        query = query.select_from(
+            identity_links.outerjoin(identity_persons, p.person_id == start)
+        ).where(link.source == bindparam("source"), link.source_record_id == bindparam("record"))
+    else:
+        query = query.where(start == bindparam("person_id"))
+    if with_scheme:
+        query = query.outerjoin(
+            _M, (_M.c.person_id == start) & (_M.c.scheme_id == bindparam("scheme_id"))
+        ).add_columns(*(column.label(f"m_{column.name}") for column in _M.c))
+    return query
 
 
 def add_event(

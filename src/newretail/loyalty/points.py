@@ -40,9 +40,6 @@ def earn(
     """Credit ``points`` as a new lot that expires after ``expires_on``."""
     _require_positive(points)
     account = _opened(conn, membership_id, now)
-    prior = _replay(conn, account, natural_key, kind="earn", amount=points)
-    if prior is not None:
-        return prior
     detail = {"expires_on": expires_on.isoformat()}
     return lots.credit_lot(
         conn, account, "earn", points, expires_on, natural_key, order_id, detail, actor, now
@@ -95,9 +92,6 @@ def adjust(
             conn, account, "adjust", -points, natural_key, {"reason": reason}, actor, now
         )
     account = _opened(conn, membership_id, now)
-    prior = _replay(conn, account, natural_key, kind="adjust", amount=points)
-    if prior is not None:
-        return prior
     until = expires_on or NEVER
     detail = {"reason": reason, "expires_on": until.isoformat()}
     return lots.credit_lot(
@@ -321,12 +315,7 @@ def _existing(conn: Connection, membership_id: int) -> Account | None:
 
 def _opened(conn: Connection, membership_id: int, now: dt.datetime) -> Account:
     """The membership's points account, locked, opened on its first credit."""
-    account = _existing(conn, membership_id)
-    if account is not None:
-        return account
-    return ledger.lock(
-        conn, ledger.account_id(conn, membership_id, "points", currency=None, now=now)
-    )
+    return ledger.open_account(conn, membership_id, "points", currency=None, now=now)
 
 
 def _replay(

@@ -4,6 +4,7 @@ the free scheme a channel enrols its shoppers in."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, select, update
 
 from newretail.errors import Conflict, InvalidInput, NotFound
 from newretail.loyalty.rules import SchemeDraft, SchemeRules, parse_rules
+from newretail.oltp.read_cache import invalidate
 from newretail.oltp.statements import insert_if_absent
 from newretail.oltp.tables import loyalty_schemes, memberships
 from newretail.security.audit import Action, record
@@ -73,6 +75,7 @@ def update_scheme(
             field="rules.tiers",
         )
     _check_channels_free(conn, draft)
+    invalidate(conn, _S.name)
     conn.execute(
         update(_S)
         .where(_S.c.id == scheme_id)
@@ -101,6 +104,7 @@ def insert_scheme(conn: Connection, draft: SchemeDraft, *, now: dt.datetime) -> 
         "created_at": now,
         "updated_at": now,
     }
+    invalidate(conn, _S.name)
     return insert_if_absent(conn, _S, values, unique=["id"])
 
 
@@ -126,14 +130,21 @@ def scheme_for_channel(
     A chain running schemes in several currencies (a scheme per country) passes the store's
     currency; without it, the scheme created first wins.
     """
+    return channel_scheme(active_free_schemes(conn, currency), channel)
+
+
+def active_free_schemes(conn: Connection, currency: str | None) -> list[Scheme]:
+    """The active free schemes (in ``currency`` when given), the one created first first."""
     query = select(_S).where(_S.c.kind == "free", _S.c.active.is_(True))
     if currency is not None:
         query = query.where(_S.c.currency == currency)
-    for row in conn.execute(query.order_by(_S.c.created_at, _S.c.id)).mappings():
-        scheme = _scheme(row)
-        if channel in scheme.rules.channels:
-            return scheme
-    return None
+    rows = conn.execute(query.order_by(_S.c.created_at, _S.c.id)).mappings()
+    return [_scheme(row) for row in rows]
+
+
+def channel_scheme(schemes: Iterable[Scheme], channel: str) -> Scheme | None:
+    """The first of ``schemes`` (from :func:`active_free_schemes`) covering ``channel``."""
+    return next((scheme for scheme in schemes if channel in scheme.rules.channels), None)
 
 
 def _scheme(row: Any) -> Scheme:

@@ -88,7 +88,7 @@ def top_up(
             "wallet.negative_bonus", "a bonus cannot be negative", field="bonus_minor"
         )
     principal, bonus = (
-        ledger.lock(conn, ledger.account_id(conn, membership_id, kind, currency=currency, now=now))
+        ledger.open_account(conn, membership_id, kind, currency=currency, now=now)
         for kind in ("wallet", "wallet_bonus")
     )
     if principal.currency != currency:
@@ -103,9 +103,15 @@ def top_up(
             raise ledger.key_reused(natural_key)
         return prior
     detail = {"payment_method": payment_method}
-    _append(conn, principal, "topup", amount_minor, natural_key, None, detail, actor, now)
-    if bonus_minor:
-        _append(conn, bonus, "bonus", bonus_minor, natural_key, None, detail, actor, now)
+    _append(
+        conn,
+        [(principal, "topup", amount_minor), (bonus, "bonus", bonus_minor)],
+        natural_key,
+        None,
+        detail,
+        actor,
+        now,
+    )
     return WalletMove(amount_minor, bonus_minor, replayed=False)
 
 
@@ -139,8 +145,15 @@ def pay(
     from_principal, from_bonus = split_payment(
         amount_minor, principal_minor=held[0], bonus_minor=held[1]
     )
-    _append(conn, principal, "pay", -from_principal, natural_key, order_id, {}, actor, now)
-    _append(conn, bonus, "pay", -from_bonus, natural_key, order_id, {}, actor, now)
+    _append(
+        conn,
+        [(principal, "pay", -from_principal), (bonus, "pay", -from_bonus)],
+        natural_key,
+        order_id,
+        {},
+        actor,
+        now,
+    )
     return WalletMove(from_principal, from_bonus, replayed=False)
 
 
@@ -179,8 +192,15 @@ def refund(
         )
     to_principal, to_bonus = split_refund(amount_minor, paid=drawn, refunded=refunded)
     detail = {"pay_key": pay_key}
-    _append(conn, principal, "refund", to_principal, natural_key, order_id, detail, actor, now)
-    _append(conn, bonus, "refund", to_bonus, natural_key, order_id, detail, actor, now)
+    _append(
+        conn,
+        [(principal, "refund", to_principal), (bonus, "refund", to_bonus)],
+        natural_key,
+        order_id,
+        detail,
+        actor,
+        now,
+    )
     return WalletMove(to_principal, to_bonus, replayed=False)
 
 
@@ -235,10 +255,10 @@ def _prior(
 ) -> WalletMove | None:
     """What was posted under ``natural_key`` (signed amounts); ``ledger.key_reused`` unless it was
     the same operation (``kinds``: the principal's and the bonus's entry kinds)."""
-    found = [
-        None if account is None else ledger.find(conn, account.id, natural_key)
-        for account in (principal, bonus)
-    ]
+    posted = ledger.find_many(
+        conn, [account.id for account in (principal, bonus) if account is not None], natural_key
+    )
+    found = [None if account is None else posted.get(account.id) for account in (principal, bonus)]
     if found == [None, None]:
         return None
     if any(
@@ -266,26 +286,19 @@ def _refunded(conn: Connection, account: Account | None, pay_key: str) -> int:
 
 def _append(
     conn: Connection,
-    account: Account | None,
-    kind: str,
-    amount: int,
+    parts: list[tuple[Account | None, str, int]],
     natural_key: str,
     order_id: str | None,
     detail: dict[str, str],
     actor: str,
     now: dt.datetime,
 ) -> None:
-    # A part that moves nothing leaves no entry: an entry is a change to a balance.
-    if amount == 0 or account is None:
-        return
-    ledger.append(
-        conn,
-        account,
-        kind=kind,
-        amount=amount,
-        natural_key=natural_key,
-        order_id=order_id,
-        detail=detail,
-        actor=actor,
-        now=now,
-    )
+    """Post the (account, kind, amount) parts under one natural key, in one write. A part that
+    moves nothing leaves no entry: an entry is a change to a balance."""
+    postings = [
+        ledger.Posting(account, kind, amount, natural_key, order_id, detail)
+        for account, kind, amount in parts
+        if amount != 0 and account is not None
+    ]
+    if postings:
+        ledger.append_many(conn, postings, actor=actor, now=now)

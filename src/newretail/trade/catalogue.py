@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from newretail.errors import NoData, NotFound
 from newretail.lake import Lake
+from newretail.oltp.read_cache import invalidate
 from newretail.oltp.tables import catalogue_prices, catalogue_products, catalogue_stores
 
 # The menu's drink categories (the generator's coffee and tea): a drink comes in M and L, and L costs
@@ -21,6 +22,8 @@ from newretail.oltp.tables import catalogue_prices, catalogue_products, catalogu
 DRINK_CATEGORIES = frozenset({"coffee", "tea"})
 LARGE_UPCHARGE_MINOR: Mapping[str, int] = {"CNY": 300, "SGD": 50}
 
+# The tables a sync writes (and :mod:`newretail.trade.catalogue_cache` caches).
+CATALOGUE_TABLES = (catalogue_products.name, catalogue_prices.name, catalogue_stores.name)
 _INSERTS: Mapping[str, Callable[[Table], Any]] = {
     "postgresql": postgresql.insert,
     "sqlite": sqlite.insert,
@@ -74,6 +77,7 @@ def sync_catalogue(
     """
     day = as_of if as_of is not None else now.astimezone(dt.UTC).date()
     products, prices, stores = _read_lake(lake, day)
+    invalidate(conn, *CATALOGUE_TABLES)
     changed = _sync_rows(conn, catalogue_products, products, absent={"on_sale": False})
     changed += _sync_rows(conn, catalogue_prices, prices, absent=None)
     changed += _sync_rows(conn, catalogue_stores, stores, absent={"open": False})
@@ -139,11 +143,17 @@ def _on_sale(
 
 def store_info(conn: Connection, store_id: str) -> StoreInfo:
     """The store's trading facts; ``NotFound`` (store.unknown) when the catalogue has no such store."""
+    found = find_store(conn, store_id)
+    if found is None:
+        raise NotFound("store.unknown", f"no store {store_id} in the catalogue", field="store_id")
+    return found
+
+
+def find_store(conn: Connection, store_id: str) -> StoreInfo | None:
+    """The store's trading facts, or None when the catalogue has no such store."""
     s = catalogue_stores
     row = conn.execute(select(s).where(s.c.store_id == store_id)).mappings().first()
-    if row is None:
-        raise NotFound("store.unknown", f"no store {store_id} in the catalogue", field="store_id")
-    return StoreInfo(**row)
+    return None if row is None else StoreInfo(**row)
 
 
 def sizes_of(category: str) -> dict[str, dict[str, int]]:

@@ -14,10 +14,12 @@ from newretail.errors import InvalidInput
 from newretail.loyalty.coupon_templates import CouponTemplate
 from newretail.loyalty.coupons import Coupon, coupons_for_checkout
 from newretail.loyalty.earning import points_for_lines, tier_rule
-from newretail.loyalty.memberships import Membership, membership_of, resolve_person
-from newretail.loyalty.schemes import Scheme, scheme_for_channel
+from newretail.loyalty.memberships import Membership, person_and_membership
+from newretail.loyalty.scheme_cache import cached_scheme_for_channel
+from newretail.loyalty.schemes import Scheme
 from newretail.model.codes import CHANNELS, FULFILMENTS, PAYMENT_METHODS
-from newretail.trade.catalogue import StoreInfo, items_for, store_info
+from newretail.trade.catalogue import StoreInfo
+from newretail.trade.catalogue_cache import cached_items, cached_store
 from newretail.trade.pricing import PricingCoupon, PricingLine, Quote, price
 
 MAX_LINES = 50
@@ -80,17 +82,18 @@ class PricedBasket:
 def priced_basket(conn: Connection, request: CheckoutRequest, *, now: dt.datetime) -> PricedBasket:
     """Resolve and price ``request``; every refusal is an :class:`InvalidInput` naming its field."""
     _check_request(request)
-    store = store_info(conn, request.store_id)
+    store = cached_store(conn, request.store_id, now=now)
     if not store.open:
         raise InvalidInput(
             "order.store_closed", f"store {store.store_id} is closed", field="store_id"
         )
-    lines = _pricing_lines(conn, request, store)
-    person_id = _person(conn, request.member)
+    lines = _pricing_lines(conn, request, store, now)
     scheme = (
-        scheme_for_channel(conn, request.channel, currency=store.currency) if person_id else None
+        cached_scheme_for_channel(conn, request.channel, currency=store.currency, now=now)
+        if request.member is not None
+        else None
     )
-    membership = membership_of(conn, scheme.id, person_id) if scheme and person_id else None
+    person_id, membership = _member(conn, request.member, scheme)
     tier = membership.tier if membership else (scheme.rules.tiers[0].id if scheme else None)
     coupons = _coupons(conn, request, person_id, store, now)
     discount_percent = tier_rule(scheme, tier).discount_percent if scheme and tier else 0
@@ -168,9 +171,10 @@ def _check_request(request: CheckoutRequest) -> None:
 
 
 def _pricing_lines(
-    conn: Connection, request: CheckoutRequest, store: StoreInfo
+    conn: Connection, request: CheckoutRequest, store: StoreInfo, now: dt.datetime
 ) -> list[PricingLine]:
-    items = items_for(conn, {line.product_id for line in request.lines}, currency=store.currency)
+    product_ids = {line.product_id for line in request.lines}
+    items = cached_items(conn, product_ids, currency=store.currency, now=now)
     lines = []
     for index, line in enumerate(request.lines):
         item = items.get(line.product_id)
@@ -202,11 +206,15 @@ def _pricing_lines(
     return lines
 
 
-def _person(conn: Connection, member: MemberRef | None) -> str | None:
+def _member(
+    conn: Connection, member: MemberRef | None, scheme: Scheme | None
+) -> tuple[str | None, Membership | None]:
+    """The person buying (None: anonymous) and their membership of the channel's scheme."""
     if member is None:
-        return None
-    return resolve_person(
+        return None, None
+    return person_and_membership(
         conn,
+        scheme.id if scheme is not None else None,
         person_id=member.person_id,
         source=member.source,
         source_record_id=member.source_record_id,

@@ -4,13 +4,15 @@ store's orders, newest first."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select
+from sqlalchemy import Connection, func, select
 
 from newretail.errors import NotFound
 from newretail.oltp.tables import order_discounts, order_lines, orders
+from newretail.trade.orders import Placed
 from newretail.trade.refunds import Refund, refunds_of
 
 
@@ -78,28 +80,27 @@ def get_order(conn: Connection, order_id: str) -> OrderView:
     row = conn.execute(select(orders).where(orders.c.id == order_id)).one_or_none()
     if row is None:
         raise NotFound("order.not_found", f"no order {order_id}", field="order_id")
-    lines = [
-        OrderLineView(**{name: line._mapping[name] for name in OrderLineView.__slots__})
-        for line in conn.execute(
-            select(order_lines)
-            .where(order_lines.c.order_id == order_id)
-            .order_by(order_lines.c.line_no)
-        )
-    ]
-    discounts = [
-        DiscountView(**{name: step._mapping[name] for name in DiscountView.__slots__})
-        for step in conn.execute(
-            select(order_discounts)
-            .where(order_discounts.c.order_id == order_id)
-            .order_by(order_discounts.c.step, order_discounts.c.line_no)
-        )
-    ]
-    return OrderView(
-        order=_summary(row._mapping),
-        lines=lines,
-        discounts=discounts,
-        refunds=refunds_of(conn, order_id),
-    )
+    lines = conn.execute(
+        select(order_lines)
+        .where(order_lines.c.order_id == order_id)
+        .order_by(order_lines.c.line_no)
+    ).mappings()
+    discounts = conn.execute(
+        select(order_discounts)
+        .where(order_discounts.c.order_id == order_id)
+        .order_by(order_discounts.c.step, order_discounts.c.line_no)
+    ).mappings()
+    return _view(row._mapping, lines, discounts, refunds_of(conn, order_id))
+
+
+def placed_view(conn: Connection, placed: Placed) -> OrderView:
+    """The order :func:`newretail.trade.orders.place` answered with, as :func:`get_order` reads it:
+    built from the rows placing it wrote, or read back when it had been placed before."""
+    if placed.rows is None:
+        return get_order(conn, placed.order_id)
+    rows = placed.rows
+    discounts = sorted(rows.discounts, key=lambda step: (step["step"], step["line_no"]))
+    return _view(rows.order, rows.lines, discounts, refunds=[])
 
 
 def list_orders(
@@ -127,5 +128,25 @@ def list_orders(
     return OrderPage(data=[_summary(row._mapping) for row in rows], count=count)
 
 
-def _summary(values: RowMapping) -> OrderSummary:
+def _view(
+    order: Mapping[Any, Any],
+    lines: Iterable[Mapping[Any, Any]],
+    discounts: Iterable[Mapping[Any, Any]],
+    refunds: list[Refund],
+) -> OrderView:
+    return OrderView(
+        order=_summary(order),
+        lines=[
+            OrderLineView(**{name: line[name] for name in OrderLineView.__slots__})
+            for line in lines
+        ],
+        discounts=[
+            DiscountView(**{name: step[name] for name in DiscountView.__slots__})
+            for step in discounts
+        ],
+        refunds=refunds,
+    )
+
+
+def _summary(values: Mapping[Any, Any]) -> OrderSummary:
     return OrderSummary(**{name: values[name] for name in OrderSummary.__slots__})

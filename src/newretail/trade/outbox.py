@@ -27,12 +27,12 @@ How OMS rows map onto the canonical model:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-from sqlalchemy import Connection, Row, case, func, insert, select
+from sqlalchemy import Connection, Row, case, insert, select
 
 from newretail.errors import NotFound
 from newretail.model import codes, table
@@ -50,63 +50,110 @@ from newretail.oltp.tables import (
 SOURCE = "oms"
 PAYLOAD_VERSION = 1
 TABLES = ("orders", "order_lines", "coupon_redemptions", "refunds")
+_INSERT = insert(trade_outbox).returning(trade_outbox.c.id)
 
 
 def enqueue_order(conn: Connection, order_id: str, *, now: dt.datetime) -> int:
     """Queue order ``order_id`` (with its lines and redeemed coupons) for the lake; returns the
     outbox row's id. Call it in the transaction that placed the order, after the coupons' redemption.
     """
-    order = _order(conn, order_id)
-    tz = _store_timezone(conn, order.store_id)
-    identity = (
-        (order.identity_source, order.identity_record_id)
-        if order.identity_source is not None
-        else _identity(conn, order.person_id, channel=order.channel)
+    order = _order(conn, order_id)._mapping
+    lines = conn.execute(
+        select(order_lines)
+        .where(order_lines.c.order_id == order_id)
+        .order_by(order_lines.c.line_no)
+    ).mappings()
+    steps = order_discounts.c
+    discounts = conn.execute(
+        select(steps.step, steps.coupon_id, steps.amount_minor).where(
+            steps.order_id == order_id, steps.coupon_id.is_not(None)
+        )
+    ).mappings()
+    return _enqueue_order(
+        conn,
+        order,
+        list(lines),
+        list(discounts),
+        tz=_store_timezone(conn, order["store_id"]),
+        redeemed_at=None,
+        now=now,
     )
-    redemptions = _redemptions(conn, order)
+
+
+def enqueue_placed(
+    conn: Connection,
+    order: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    discounts: Sequence[Mapping[str, Any]],
+    *,
+    timezone: str,
+    now: dt.datetime,
+) -> int:
+    """:func:`enqueue_order` for an order just placed, from the rows placing it wrote (``orders``,
+    ``order_lines`` in line order, ``order_discounts``) and its store's time zone, without reading
+    them back: its coupons were redeemed when it was placed."""
+    return _enqueue_order(
+        conn, order, lines, discounts, tz=ZoneInfo(timezone), redeemed_at={}, now=now
+    )
+
+
+def _enqueue_order(
+    conn: Connection,
+    order: Mapping[Any, Any],
+    lines: Sequence[Mapping[Any, Any]],
+    discounts: Sequence[Mapping[Any, Any]],
+    *,
+    tz: ZoneInfo,
+    redeemed_at: Mapping[str, dt.datetime] | None,
+    now: dt.datetime,
+) -> int:
+    """The outbox row of an order from its rows; ``redeemed_at`` None reads when its coupons were
+    redeemed, an empty mapping means when it was placed."""
+    identity = (
+        (order["identity_source"], order["identity_record_id"])
+        if order["identity_source"] is not None
+        else _identity(conn, order["person_id"], channel=order["channel"])
+    )
+    redemptions = _redemptions(conn, order, discounts, redeemed_at)
     order_row = {
         "source": SOURCE,
-        "order_id": order.id,
-        "channel": order.channel,
-        "store_id": order.store_id,
+        "order_id": order["id"],
+        "channel": order["channel"],
+        "store_id": order["store_id"],
         "identity_source": identity[0] if identity else None,
         "identity_record_id": identity[1] if identity else None,
-        "fulfilment": order.fulfilment,
+        "fulfilment": order["fulfilment"],
         "status": "completed",
-        "placed_at": order.placed_at,
+        "placed_at": order["placed_at"],
         "accepted_at": None,
         "made_at": None,
         "completed_at": None,
         "promised_at": None,
-        "currency": order.currency,
-        "gross_minor": order.gross_minor,
-        "discount_minor": order.discount_minor,
+        "currency": order["currency"],
+        "gross_minor": order["gross_minor"],
+        "discount_minor": order["discount_minor"],
         "delivery_fee_minor": 0,
-        "paid_minor": order.paid_minor,
+        "paid_minor": order["paid_minor"],
         "coupon_id": redemptions[0]["coupon_id"] if redemptions else None,
-        "payment_method": order.payment_method,
+        "payment_method": order["payment_method"],
         "platform_order_ref": None,
-        "business_hour": order.placed_at.astimezone(tz).hour,
-        "business_date": order.business_date,
+        "business_hour": order["placed_at"].astimezone(tz).hour,
+        "business_date": order["business_date"],
     }
     line_rows = [
         {
             "source": SOURCE,
-            "order_id": order.id,
-            "line_no": line.line_no,
-            "product_id": line.product_id,
-            "quantity": line.quantity,
-            "currency": order.currency,
-            "unit_price_minor": line.unit_price_minor,
-            "discount_minor": line.discount_minor,
-            "store_id": order.store_id,
-            "business_date": order.business_date,
+            "order_id": order["id"],
+            "line_no": line["line_no"],
+            "product_id": line["product_id"],
+            "quantity": line["quantity"],
+            "currency": order["currency"],
+            "unit_price_minor": line["unit_price_minor"],
+            "discount_minor": line["discount_minor"],
+            "store_id": order["store_id"],
+            "business_date": order["business_date"],
         }
-        for line in conn.execute(
-            select(order_lines)
-            .where(order_lines.c.order_id == order.id)
-            .order_by(order_lines.c.line_no)
-        )
+        for line in lines
     ]
     return _enqueue(
         conn,
@@ -176,40 +223,43 @@ def _identity(conn: Connection, person_id: str | None, *, channel: str) -> tuple
     return None if found is None else (found.source, found.source_record_id)
 
 
-def _redemptions(conn: Connection, order: Row[Any]) -> list[dict[str, Any]]:
-    """One row per coupon the order's pricing applied, in the order it applied them."""
-    steps = order_discounts.c
-    applied = conn.execute(
-        select(
-            steps.coupon_id,
-            func.min(steps.step).label("first_step"),
-            func.sum(steps.amount_minor).label("discount_minor"),
+def _redemptions(
+    conn: Connection,
+    order: Mapping[Any, Any],
+    discounts: Sequence[Mapping[Any, Any]],
+    redeemed_at: Mapping[str, dt.datetime] | None,
+) -> list[dict[str, Any]]:
+    """One row per coupon the order's pricing applied (its ``discounts`` rows with a coupon), in the
+    order it applied them."""
+    applied: dict[str, tuple[int, int]] = {}  # coupon -> (first step, discount)
+    for step in discounts:
+        coupon_id = step["coupon_id"]
+        if coupon_id is None:
+            continue
+        first, total = applied.get(coupon_id, (step["step"], 0))
+        applied[coupon_id] = (min(first, step["step"]), total + step["amount_minor"])
+    ordered = sorted(applied, key=lambda coupon_id: (applied[coupon_id][0], coupon_id))
+    if redeemed_at is None and ordered:
+        redeemed_at = dict(
+            conn.execute(
+                select(coupons.c.id, coupons.c.redeemed_at).where(
+                    coupons.c.id.in_(ordered), coupons.c.order_id == order["id"]
+                )
+            ).all()
         )
-        .where(steps.order_id == order.id, steps.coupon_id.is_not(None))
-        .group_by(steps.coupon_id)
-        .order_by("first_step", steps.coupon_id)
-    ).all()
-    redeemed_at = dict(
-        conn.execute(
-            select(coupons.c.id, coupons.c.redeemed_at).where(
-                coupons.c.id.in_([a.coupon_id for a in applied]),
-                coupons.c.order_id == order.id,
-            )
-        ).all()
-    )
     return [
         {
             "source": SOURCE,
-            "coupon_id": a.coupon_id,
+            "coupon_id": coupon_id,
             "order_source": SOURCE,
-            "order_id": order.id,
-            "store_id": order.store_id,
-            "currency": order.currency,
-            "discount_minor": int(a.discount_minor),
-            "redeemed_at": redeemed_at.get(a.coupon_id) or order.placed_at,
-            "business_date": order.business_date,
+            "order_id": order["id"],
+            "store_id": order["store_id"],
+            "currency": order["currency"],
+            "discount_minor": int(applied[coupon_id][1]),
+            "redeemed_at": (redeemed_at or {}).get(coupon_id) or order["placed_at"],
+            "business_date": order["business_date"],
         }
-        for a in applied
+        for coupon_id in ordered
     ]
 
 
@@ -223,13 +273,8 @@ def _enqueue(
         "version": PAYLOAD_VERSION,
         "tables": {name: [_to_json(row) for row in rows] for name, rows in tables.items()},
     }
-    return int(
-        conn.execute(
-            insert(trade_outbox)
-            .values(topic=topic, payload=payload, created_at=now, relayed_at=None)
-            .returning(trade_outbox.c.id)
-        ).scalar_one()
-    )
+    values = {"topic": topic, "payload": payload, "created_at": now, "relayed_at": None}
+    return int(conn.execute(_INSERT, values).scalar_one())
 
 
 def _check(name: str, row: Mapping[str, Any]) -> None:

@@ -3,6 +3,11 @@ them (``orders.read``, store-scoped) and refund them (``orders.refund``).
 
 Placing an order and refunding one take an Idempotency-Key; each also has a natural key of its own
 (the channel's order id, the refund key), so even a retry with a fresh key acts once.
+
+Quoting and placing, called on every order, trust a bearer key's check for a few seconds
+(:mod:`newretail.api.keycache`, as the flash-sale reservations do): a revoked or expired key, or a
+withdrawn role or store, still places orders for at most that long. Refunds send money back out and
+are rare, so they check the key on every call.
 """
 
 from __future__ import annotations
@@ -11,7 +16,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from newretail.api.deps import CurrentPrincipal, DbConn, Now, RuntimeDep
+from newretail.api.deps import (
+    CachedDbConn,
+    CachedPrincipal,
+    CurrentPrincipal,
+    DbConn,
+    Now,
+    RuntimeDep,
+)
 from newretail.api.idempotency import IdempotencyKey, respond_once_keyed
 from newretail.api.pagination import Page
 from newretail.api.trade_models import (
@@ -28,7 +40,7 @@ from newretail.api.trade_models import (
 from newretail.security import Permission, Principal
 from newretail.security.audit import Action, record
 from newretail.trade import orders, refunds
-from newretail.trade.order_views import OrderView, get_order, list_orders
+from newretail.trade.order_views import OrderView, get_order, list_orders, placed_view
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
@@ -37,7 +49,7 @@ OrderId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9
 
 @router.post("/quote")
 def quote_order(
-    payload: CheckoutCreate, conn: DbConn, principal: CurrentPrincipal, now: Now
+    payload: CheckoutCreate, conn: CachedDbConn, principal: CachedPrincipal, now: Now
 ) -> QuotePublic:
     """Price a basket as placing it would: tier discount and coupons in order, line by line, and the
     points it would earn. Writes nothing."""
@@ -48,8 +60,8 @@ def quote_order(
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OrderPublic)
 def place_order(
     payload: CheckoutCreate,
-    conn: DbConn,
-    principal: CurrentPrincipal,
+    conn: CachedDbConn,
+    principal: CachedPrincipal,
     runtime: RuntimeDep,
     now: Now,
     idempotency: IdempotencyKey,
@@ -62,7 +74,7 @@ def place_order(
 
     def work() -> OrderPublic:
         placed, _ = orders.place(conn, payload.request(), actor=principal.actor, now=now)
-        return public(get_order(conn, placed.order_id))
+        return public(placed_view(conn, placed))
 
     return respond_once_keyed(
         conn, idempotency, principal, runtime.protector, now, work, status.HTTP_201_CREATED
