@@ -16,9 +16,9 @@ from fastapi.responses import Response
 
 from newretail.errors import Forbidden, InvalidInput, NewRetailError, NotFound
 from newretail.loyalty.coupons import get_coupon, reissue
-from newretail.security import Action, Permission
-from newretail.security.audit import record
+from newretail.security import Permission
 from newretail.trade import refunds
+from newretail.trade.actions import refund_order
 from newretail.trade.order_views import get_order
 from newretail.web.deps import LakeDep, LanguageDep, NowDep, OltpDep, VisitorDep
 from newretail.web.render import LOGIN_PATH, redirect, refuse_bad_csrf
@@ -113,28 +113,17 @@ def refund_submit(
         lines = None if whole == "yes" else _lines(line_no or [], quantity or [])
         with oltp.begin() as conn:
             order = get_order(conn, order_id).order
-            principal.require_store(order.store_id)
             if order.person_id != live_person_id(conn, person_id):
                 raise NotFound("order.not_found", "the person placed no such order")
-            refund = refunds.refund(
+            refund_order(
                 conn,
                 order_id,
                 lines=lines,
                 refund_key=refund_key,
                 reason=reason,
-                actor=principal.actor,
+                actor=principal,
                 now=now,
             )
-            if not refund.replayed:
-                record(
-                    conn,
-                    actor=principal,
-                    action=Action.ORDER_REFUNDED,
-                    target_type="order",
-                    target_id=order_id,
-                    detail={"refund_id": refund.id, "amount_minor": refund.amount_minor},
-                    at=now,
-                )
     except Forbidden:
         return show("error.html", status=403, message="error.forbidden")
     except NewRetailError as refusal:

@@ -38,8 +38,7 @@ from newretail.api.trade_models import (
     RefundPublic,
 )
 from newretail.security import Permission, Principal
-from newretail.security.audit import Action, record
-from newretail.trade import orders, refunds
+from newretail.trade import actions, orders
 from newretail.trade.order_views import OrderView, get_order, list_orders, placed_view
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
@@ -130,26 +129,15 @@ def refund_order(
     principal.require(Permission.ORDERS_REFUND)
 
     def work() -> RefundPublic:
-        principal.require_store(get_order(conn, order_id).order.store_id)
-        done = refunds.refund(
+        done = actions.refund_order(
             conn,
             order_id,
             lines=payload.refund_lines(),
             refund_key=payload.refund_key or idempotency.key or "",
             reason=payload.reason,
-            actor=principal.actor,
+            actor=principal,
             now=now,
         )
-        if not done.replayed:
-            record(
-                conn,
-                actor=principal,
-                action=Action.ORDER_REFUNDED,
-                target_type="order",
-                target_id=order_id,
-                detail={"refund_id": done.id, "amount_minor": done.amount_minor},
-                at=now,
-            )
         return RefundPublic.model_validate(done)
 
     return respond_once_keyed(
