@@ -1,7 +1,9 @@
-"""Generate a tiny chain, ingest it, build the lake, and check DWS against sums over ODS."""
+"""Generate a tiny chain, ingest it, build the lake, and check DWS against sums over ODS and DWD
+weather against the generator's calendar."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,8 +17,11 @@ from newretail.ingest import ingest
 from newretail.lake import Lake, build
 from newretail.progress import SilentProgress
 from newretail.sim import SimConfig, generate
+from newretail.sim.calendar import build_calendar
+from newretail.sim.geography import CITIES
 
 pytestmark = pytest.mark.slow
+CONFIG = SimConfig(members=500, stores=5, days=14, seed=1)
 
 
 def _ods(lake: Lake, name: str) -> pa.Table:
@@ -29,11 +34,7 @@ def _ods(lake: Lake, name: str) -> pa.Table:
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     tmp = tmp_path_factory.mktemp("chain")
-    generate(
-        SimConfig(members=500, stores=5, days=14, seed=1),
-        out=tmp / "chain",
-        progress=SilentProgress(),
-    )
+    generate(CONFIG, out=tmp / "chain", progress=SilentProgress())
     settings = Settings(home=tmp / "home")
     lake = Lake(settings.lake_dir)
     ingest(tmp / "chain" / "sources", lake=lake, settings=settings, progress=SilentProgress())
@@ -115,3 +116,21 @@ def test_chain_summary_matches_the_built_orders(lake: Lake) -> None:
     )
     days = orders["business_date"].to_pylist()
     assert (summary.first_date, summary.last_date) == (min(days), max(days))
+
+
+def test_dwd_weather_is_the_calendar_demand_followed(lake: Lake) -> None:
+    calendar = build_calendar(CONFIG.seed, CONFIG.start, CONFIG.days)
+    expected = {
+        (city.name, calendar.date(day)): (
+            city.country,
+            float(calendar.temp_c[day, c]),
+            bool(calendar.rain[day, c]),
+        )
+        for day in range(CONFIG.days)
+        for c, city in enumerate(CITIES)
+    }
+    rows = read(lake, "dwd", "weather").to_pylist()
+    assert set(Counter((r["city"], r["business_date"]) for r in rows).values()) == {1}
+    got = {(r["city"], r["business_date"]): (r["country"], r["temp_c"], r["rain"]) for r in rows}
+    assert got == expected
+    assert {r["source"] for r in rows} == {"weather"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from newretail.errors import NotFound
-from newretail.model import engagement, goods, operations, people, places, stock, trade
+from newretail.model import engagement, environment, goods, operations, people, places, stock, trade
 from newretail.model.spec import TableSpec, col, description_of
 
 CANONICAL: tuple[TableSpec, ...] = (
@@ -14,6 +14,7 @@ CANONICAL: tuple[TableSpec, ...] = (
     *engagement.TABLES,
     *stock.TABLES,
     *operations.TABLES,
+    *environment.TABLES,
 )
 _BY_NAME = {spec.name: spec for spec in CANONICAL}
 

@@ -16,6 +16,7 @@ SOURCES = (
     "iot",  # device telemetry
     "qc",  # quality inspections
     "footfall",  # door counters
+    "weather",  # daily weather per city
     # The order middle platform: orders placed through newretail's own checkout (POS, app and
     # mini-program call it), their refunds and the coupons redeemed on them, relayed from OLTP.
     "oms",

@@ -1,4 +1,4 @@
-"""One month of the chain: demand, baskets, stock, orders, service, loyalty, events and store operations."""
+"""One month of the chain: demand, baskets, stock, orders, service, loyalty, events, operations and weather."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from newretail.sim.demand import APP, ELEME, MEITUAN, MINI
 from newretail.sim.emit_orders import order_ids, write_orders
 from newretail.sim.emit_service import write_service
 from newretail.sim.emit_stock import write_stock
+from newretail.sim.emit_weather import write_weather
 from newretail.sim.inventory import StoreStock
 from newretail.sim.rng import stream
 from newretail.sim.text import ids
@@ -124,6 +125,7 @@ def run_month(world: World, month: Month, out: Output, chain: Chain, writers: Wr
         ev = events.month_events(world, month, orders, channel, event_rng)
         emit_events.write(out, world, month, orders, channel, ev, order_id[source], coupon_codes)
     _operations(world, month, out, chain, orders, tables["movements"], writers)
+    write_weather(out, world, month)
 
 
 def _loyalty(

@@ -20,6 +20,7 @@ from newretail.ingest.sources import (
     qc,
     service,
     tmall,
+    weather,
     wechat,
 )
 from newretail.ingest.sources.common import EVENT_FIELDS, IdentityExport, OrderExport
@@ -53,6 +54,7 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
     *footfall.FILES,
     *iot.FILES,
     *qc.FILES,
+    *weather.FILES,
 )
 
 __all__ = ["EVENT_FIELDS", "IDENTITY_EXPORTS", "ORDER_EXPORTS", "SOURCE_FILES"]

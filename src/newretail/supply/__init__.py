@@ -1,0 +1,1 @@
+"""Supply: demand forecasts, replenishment, transfers, network planning, alerts and simulation."""
