@@ -62,7 +62,7 @@ def run_forecast(
     origin = origin or history.sales.last
     step = on_step or (lambda _: None)
     panel = build_panel(history, origin=origin, horizon=horizon)
-    limited = _history_until(history, origin)
+    limited = history_until(history, origin)
     backtest = run_backtest(
         limited,
         horizon=horizon,
@@ -92,7 +92,7 @@ def run_forecast(
     )
 
 
-def _history_until(history: History, origin: dt.date) -> History:
+def history_until(history: History, origin: dt.date) -> History:
     """The history as it stood at ``origin``: backtests never peek past it."""
     t = (origin - history.sales.first).days + 1
     if t >= history.sales.days:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from newretail.errors import InvalidInput
 from newretail.supply.simulate.engine import Scenario, simulate
 from newretail.supply.simulate.policies import Policy
+from newretail.supply.simulate.result import SimResult
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,20 @@ class ComparisonRow:
 
 def compare(scenario: Scenario, policies: Mapping[str, Policy]) -> list[ComparisonRow]:
     """A row per policy, in the mapping's order; the first policy is the baseline."""
+    return compare_results(scenario, policies)[0]
+
+
+def compare_results(
+    scenario: Scenario, policies: Mapping[str, Policy]
+) -> tuple[list[ComparisonRow], dict[str, SimResult]]:
+    """The comparison rows and each policy's full result (daily arrays, per material)."""
     if not policies:
         raise InvalidInput("supply.no_policies", "name at least one policy", field="policies")
     rows: list[ComparisonRow] = []
+    results: dict[str, SimResult] = {}
     for name, policy in policies.items():
-        s = simulate(scenario, policy).summary
+        results[name] = simulate(scenario, policy)
+        s = results[name].summary
         base = rows[0].waste_cost_minor if rows else 0
         rows.append(
             ComparisonRow(
@@ -49,4 +59,4 @@ def compare(scenario: Scenario, policies: Mapping[str, Policy]) -> list[Comparis
                 orders_placed=s.orders_placed,
             )
         )
-    return rows
+    return rows, results
