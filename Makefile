@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/flashsale.py
 	$(BIN)/python bench/checkout.py
+	$(BIN)/python bench/supply.py
 
 docs: install
 	$(BIN)/newretail docs --out docs/data-model.md

@@ -18,6 +18,7 @@ from newretail.cli.identity import identity_app
 from newretail.cli.loyalty import loyalty_app
 from newretail.cli.progress import progress_bars
 from newretail.cli.serve import serve
+from newretail.cli.supply import supply_app
 from newretail.cli.tags import tags_app
 from newretail.cli.trade import trade_app
 from newretail.config import Engine, get_settings
@@ -40,6 +41,7 @@ app.add_typer(tags_app, name="tags")
 app.add_typer(audience_app, name="audience")
 app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(trade_app, name="trade")
+app.add_typer(supply_app, name="supply")
 app.command()(serve)
 console = Console(highlight=False)
 

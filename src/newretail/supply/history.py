@@ -18,6 +18,7 @@ from newretail.config import Engine as EngineName
 from newretail.errors import InvalidInput, NoData
 from newretail.lake.engines import connect_engine
 from newretail.lake.storage import Lake
+from newretail.supply.bom import flatten_bom
 from newretail.supply.lake_reader import LakeReader, column_array
 
 
@@ -180,27 +181,16 @@ def _goods(reader: LakeReader, network: Network) -> Goods:
     bom_rows = reader.run(reader.table("dwd", "bill_of_materials"), "bill of materials")
     product_ids = column_array(products, "product_id").astype(str)
     material_ids = column_array(materials, "material_id").astype(str)
-    p_index = {p: i for i, p in enumerate(product_ids)}
-    m_index = {m: i for i, m in enumerate(material_ids)}
-    bom = np.zeros((len(product_ids), len(material_ids)), dtype=np.int64)
-    for p, m, q in zip(
-        bom_rows.column("product_id").to_pylist(),
-        bom_rows.column("material_id").to_pylist(),
-        bom_rows.column("quantity").to_pylist(),
-        strict=True,
-    ):
-        if p not in p_index or m not in m_index:
-            raise InvalidInput(
-                "supply.bom_unknown_item",
-                f"bill of materials names unknown {'product' if p not in p_index else 'material'}"
-                f" {p if p not in p_index else m}",
-                field=f"{p}/{m}",
-            )
-        if q is None or q < 0:
-            raise InvalidInput(
-                "supply.bom_bad_quantity", f"negative quantity of {m} in {p}", field=f"{p}/{m}"
-            )
-        bom[p_index[p], m_index[m]] += int(q)
+    bom = flatten_bom(
+        zip(
+            [str(p) for p in bom_rows.column("product_id").to_pylist()],
+            [str(m) for m in bom_rows.column("material_id").to_pylist()],
+            [int(q) if q is not None else -1 for q in bom_rows.column("quantity").to_pylist()],
+            strict=True,
+        ),
+        product_ids=product_ids,
+        material_ids=material_ids,
+    )
     supplier_index = {v: i for i, v in enumerate(network.supplier_ids)}
     material_supplier = []
     for m, v in zip(material_ids, materials.column("supplier_id").to_pylist(), strict=True):

@@ -16,7 +16,7 @@ import numpy as np
 
 from newretail.errors import InvalidInput
 from newretail.supply.forecast.accuracy import LEVELS, Score, at_level, score
-from newretail.supply.forecast.models import REGISTRY
+from newretail.supply.forecast.models import MODELS, forecast_models
 from newretail.supply.forecast.panel import build_panel
 from newretail.supply.history import History
 
@@ -93,14 +93,11 @@ def run_backtest(
     *,
     horizon: int,
     origins: Sequence[dt.date],
-    models: Sequence[str] = tuple(REGISTRY),
+    models: Sequence[str] = MODELS,
     actuals: Actuals | None = None,
     on_origin: Callable[[dt.date], None] | None = None,
 ) -> Backtest:
     """Forecast from each origin with each model; score against ``actuals`` (default: sales)."""
-    unknown = [m for m in models if m not in REGISTRY]
-    if unknown:
-        raise InvalidInput("forecast.unknown_model", f"unknown model {unknown[0]}", field="models")
     result = Backtest(horizon, tuple(models))
     for origin in origins:
         panel = build_panel(history, origin=origin, horizon=horizon)
@@ -108,7 +105,7 @@ def run_backtest(
         actual = (
             history.sales.units[t : t + horizon] if actuals is None else actuals(origin, horizon)
         )
-        forecasts = {m: REGISTRY[m](panel) for m in models}
+        forecasts = forecast_models(panel, list(models))
         scores = {
             m: {level: score(f, actual, panel.sold, level=level) for level in LEVELS}
             for m, f in forecasts.items()

@@ -6,20 +6,22 @@
 - ``lightgbm``: one global LightGBM model over every store and product through mlforecast, with
   lags, weekday, holidays, Lunar New Year, weather and product age as features (Poisson loss, since
   the target is a count).
+- ``ensemble``: the mean of the last two.
 The backtest decides per level which one serves.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
+from newretail.errors import InvalidInput
 from newretail.supply.forecast.panel import Panel
 
 SHARE_DAYS = 28
-MODELS = ("seasonal_naive", "ets_share", "lightgbm")
 Model = Callable[[Panel], np.ndarray]
 
 
@@ -108,8 +110,11 @@ def lightgbm(panel: Panel) -> np.ndarray:
         },
         num_threads=1,
     )
-    forecaster.fit(train, static_features=["store_format", "category"], dropna=False)
-    predicted = forecaster.predict(h=h, X_df=future, ids=list(alive))
+    with warnings.catch_warnings():
+        # Lags are missing in a series' first weeks by design: LightGBM handles missing values.
+        warnings.filterwarnings("ignore", message="Found null values", category=UserWarning)
+        forecaster.fit(train, static_features=["store_format", "category"], dropna=False)
+        predicted = forecaster.predict(h=h, X_df=future, ids=list(alive))
     n_products = panel.demand.shape[2]
     result = np.zeros((h, *panel.demand.shape[1:]))
     series = predicted["unique_id"].to_numpy()
@@ -125,3 +130,20 @@ REGISTRY: dict[str, Model] = {
     "ets_share": ets_share,
     "lightgbm": lightgbm,
 }
+# Combinations average their members' forecasts: the tree model lags a growing trend while ETS
+# overshoots around holidays, so their errors partly cancel.
+ENSEMBLES: dict[str, tuple[str, ...]] = {"ensemble": ("ets_share", "lightgbm")}
+MODELS = (*REGISTRY, *ENSEMBLES)
+
+
+def forecast_models(panel: Panel, models: tuple[str, ...] | list[str]) -> dict[str, np.ndarray]:
+    """Each named model's (H, S, P) forecast; an ensemble's members are computed once."""
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise InvalidInput("forecast.unknown_model", f"unknown model {unknown[0]}", field="models")
+    needed = {b for m in models for b in ENSEMBLES.get(m, (m,))}
+    base = {m: REGISTRY[m](panel) for m in REGISTRY if m in needed}
+    return {
+        m: np.mean([base[b] for b in ENSEMBLES[m]], axis=0) if m in ENSEMBLES else base[m]
+        for m in models
+    }

@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from newretail.lake.storage import Lake, replacing
 from newretail.supply.forecast.accuracy import LEVELS
 from newretail.supply.forecast.hourly import HourlyForecast
-from newretail.supply.forecast.run import ForecastRun
+from newretail.supply.forecast.run import ForecastRun, MaterialForecast
 from newretail.supply.history import History
 
 TABLES = (
@@ -240,3 +241,21 @@ def _accuracy(run: ForecastRun) -> pa.Table:
         if level in LEVELS
     ]
     return pa.Table.from_pylist(rows)
+
+
+def load_material_forecast(lake: Lake, history: History, run: PublishedRun) -> MaterialForecast:
+    """The published run's material demand on the history's store and material axes."""
+    table = pq.read_table(run_file(lake, "material_forecast", run.origin))
+    s_index = {str(s): i for i, s in enumerate(history.network.store_ids)}
+    m_index = {str(m): i for i, m in enumerate(history.goods.material_ids)}
+    shape = (run.horizon, len(s_index), len(m_index))
+    mean, sigma = np.zeros(shape), np.zeros(shape)
+    store = np.array([s_index.get(str(s), -1) for s in table.column("location_id").to_pylist()])
+    material = np.array([m_index.get(str(m), -1) for m in table.column("material_id").to_pylist()])
+    dates = table.column("business_date").to_numpy().astype("datetime64[D]")
+    day = (dates - np.datetime64(run.origin, "D")).astype(np.int64) - 1
+    keep = (store >= 0) & (material >= 0) & (day >= 0) & (day < run.horizon)
+    cell = (day[keep], store[keep], material[keep])
+    mean[cell] = table.column("mean_quantity").to_numpy()[keep]
+    sigma[cell] = table.column("sigma_quantity").to_numpy()[keep]
+    return MaterialForecast(run.origin, run.model, mean, sigma)

@@ -6,19 +6,34 @@ uncertainty, ready for replenishment and the console.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import norm
 
+from newretail.progress import Progress, SilentProgress
 from newretail.supply.forecast.accuracy import LEVELS, Score
 from newretail.supply.forecast.backtest import Backtest, origins_for, run_backtest
-from newretail.supply.forecast.models import REGISTRY
+from newretail.supply.forecast.models import MODELS, forecast_models
 from newretail.supply.forecast.panel import build_panel
 from newretail.supply.history import History
 
 INTERVAL = 0.8  # the band charts show: 80% of days should fall inside it
+
+
+@dataclass(frozen=True)
+class MaterialForecast:
+    """Material demand per store and day after ``origin``: what replenishment plans from."""
+
+    origin: dt.date
+    model: str
+    mean: np.ndarray  # (H, S, M) base units
+    sigma: np.ndarray  # (H, S, M)
+
+    @property
+    def horizon(self) -> int:
+        return int(self.mean.shape[0])
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,9 @@ class ForecastRun:
     def dates(self) -> np.ndarray:
         return np.datetime64(self.origin, "D") + 1 + np.arange(self.horizon)
 
+    def materials(self) -> MaterialForecast:
+        return MaterialForecast(self.origin, self.model, self.material_mean, self.material_sigma)
+
     def scores(self) -> dict[str, dict[str, Score]]:
         return {
             m: {lv: self.backtest.mean_score(m, lv) for lv in LEVELS} for m in self.backtest.models
@@ -55,24 +73,25 @@ def run_forecast(
     origin: dt.date | None = None,
     horizon: int = 14,
     backtest_origins: int = 3,
-    models: Sequence[str] = tuple(REGISTRY),
-    on_step: Callable[[str], None] | None = None,
+    models: Sequence[str] = MODELS,
+    progress: Progress | None = None,
 ) -> ForecastRun:
     """Backtest ``models`` on ``backtest_origins`` weekly origins, then forecast from ``origin``."""
     origin = origin or history.sales.last
-    step = on_step or (lambda _: None)
     panel = build_panel(history, origin=origin, horizon=horizon)
     limited = history_until(history, origin)
+    origins = origins_for(limited, horizon=horizon, count=backtest_origins)
+    task = (progress or SilentProgress()).task("backtest and forecast", len(origins) + 1)
     backtest = run_backtest(
         limited,
         horizon=horizon,
-        origins=origins_for(limited, horizon=horizon, count=backtest_origins),
+        origins=origins,
         models=models,
-        on_origin=lambda o: step(f"backtest from {o}"),
+        on_origin=lambda _: task.advance(),
     )
     model = backtest.best("store_product")
-    step(f"forecast with {model}")
-    mean = REGISTRY[model](panel)
+    mean = forecast_models(panel, [model])[model]
+    task.advance()
     bom = history.goods.bom.astype(np.float64)
     phi_product = backtest.level_dispersion(model, "store_product")
     phi_material = backtest.dispersion(model, bom)

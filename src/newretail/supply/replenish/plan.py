@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from newretail.supply.forecast.run import ForecastRun
+from newretail.supply.forecast.run import MaterialForecast
 from newretail.supply.history import History
 from newretail.supply.replenish.inputs import DemandForecast, OrderTerms, StockPosition
 from newretail.supply.replenish.policy import REASONS, Explanation, Proposal, propose
@@ -57,7 +57,7 @@ class PlanDraft:
 
 def plan_replenishment(
     history: History,
-    run: ForecastRun,
+    run: MaterialForecast,
     *,
     stores: StockAt,
     warehouses: StockAt,
@@ -67,9 +67,9 @@ def plan_replenishment(
     """Store and DC proposals for the close of the forecast's origin day."""
     network, goods = history.network, history.goods
     n_materials = len(goods.material_ids)
-    variance = run.material_sigma**2  # (H, S, M)
+    variance = run.sigma**2  # (H, S, M)
     store_forecast = DemandForecast(
-        mean=run.material_mean.transpose(1, 2, 0), sigma=run.material_sigma.transpose(1, 2, 0)
+        mean=run.mean.transpose(1, 2, 0), sigma=run.sigma.transpose(1, 2, 0)
     )
     store_terms = OrderTerms(
         lead_days=np.maximum(network.store_lead_days, 1),
@@ -89,7 +89,7 @@ def plan_replenishment(
     n_dcs = len(network.dc_ids)
     dc_mean = np.zeros((n_dcs, n_materials, run.horizon))
     dc_var = np.zeros_like(dc_mean)
-    np.add.at(dc_mean, network.store_dc, run.material_mean.transpose(1, 2, 0))
+    np.add.at(dc_mean, network.store_dc, run.mean.transpose(1, 2, 0))
     np.add.at(dc_var, network.store_dc, variance.transpose(1, 2, 0))
     supplier = goods.material_supplier
     dc_terms = OrderTerms(
@@ -121,7 +121,7 @@ def plan_replenishment(
 
 def _lines(
     history: History,
-    run: ForecastRun,
+    run: MaterialForecast,
     proposal: Proposal,
     location_type: str,
     terms: OrderTerms,

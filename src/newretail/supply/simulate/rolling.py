@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from newretail.progress import Progress, SilentProgress
-from newretail.supply.forecast.models import REGISTRY
+from newretail.supply.forecast.models import forecast_models
 from newretail.supply.forecast.panel import build_panel
 from newretail.supply.forecast.run import ForecastRun, history_until, run_forecast
 from newretail.supply.history import History
@@ -58,7 +58,7 @@ class RollingForecasts:
         task.advance()
         for origin in origins[1:]:
             panel = build_panel(history_until(history, origin), origin=origin, horizon=horizon)
-            mean = REGISTRY[self.model](panel) @ bom
+            mean = forecast_models(panel, [self.model])[self.model] @ bom
             sigma = np.sqrt(start.material_dispersion[None, None, :] * mean)
             made.append(_Made(origin, mean, sigma))
             task.advance()

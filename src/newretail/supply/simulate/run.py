@@ -30,7 +30,7 @@ from newretail.supply.simulate.rolling import RollingForecasts
 from newretail.supply.simulate.twin import true_demand
 
 BASELINE = "order_up_to_last_week"
-DEFAULT_SERVICE_LEVELS = (0.95, 0.98, 0.995)
+DEFAULT_SERVICE_LEVELS = (0.95, 0.98, 0.995, 0.999)
 HOLDING_BP_PER_DAY = (
     5  # 0.05% of stock value a day (about 18% a year: capital, space, spoilage risk)
 )
@@ -70,6 +70,7 @@ def simulate_policies(
     weeks: int,
     service_levels: tuple[float, ...] = DEFAULT_SERVICE_LEVELS,
     currency: str = "CNY",
+    backtest_origins: int = 2,
     progress: Progress | None = None,
 ) -> SimulationReport:
     """Replay the last ``weeks`` weeks of the lake's data through each policy."""
@@ -118,7 +119,14 @@ def simulate_policies(
         price_minor=_prices(lake, history, engine=engine, currency=currency, on=first),
         holding_bp_per_day=HOLDING_BP_PER_DAY,
     )
-    forecasts = RollingForecasts(history, first=first, days=days, stores=stores, progress=progress)
+    forecasts = RollingForecasts(
+        history,
+        first=first,
+        days=days,
+        stores=stores,
+        backtest_origins=backtest_origins,
+        progress=progress,
+    )
     policies: dict[str, Policy] = {BASELINE: OrderUpToLastWeek()}
     for level in service_levels:
         policies[f"forecast_{level:g}"] = ForecastDriven(forecasts, level)
