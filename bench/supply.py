@@ -280,28 +280,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--origins", type=int, default=4)
     parser.add_argument("--weeks", type=int, default=8)
+    parser.add_argument("--part", choices=("accuracy", "simulation", "speed", "all"), default="all")
     args = parser.parse_args()
-    accuracy_lines, _, _ = accuracy(args.origins)
-    simulation_lines = simulation(args.weeks)
-    speed_lines = speed(args.runs)
-    body = "\n".join(
-        [
-            "## Supply chain: forecasts, orders, simulation",
-            "",
-            f"Machine: {machine()}. Written by `bench/supply.py` on {dt.datetime.now(dt.UTC).date()}.",
-            "",
-            "### Speed",
-            *speed_lines,
-            "",
-            "### Forecast accuracy",
-            *accuracy_lines,
-            "",
-            "### Simulation",
-            *simulation_lines,
-        ]
+    stamp = (
+        f"Machine: {machine()}. Written by `bench/supply.py` on {dt.datetime.now(dt.UTC).date()}."
     )
-    update_section("supply", body)
-    print(body)
+    parts: dict[str, tuple[str, Callable[[], list[str]]]] = {
+        "accuracy": ("Supply chain: forecast accuracy", lambda: accuracy(args.origins)[0]),
+        "simulation": ("Supply chain: policy simulation", lambda: simulation(args.weeks)),
+        "speed": ("Supply chain: forecast and replenishment speed", lambda: speed(args.runs)),
+    }
+    for name, (title, run) in parts.items():
+        if args.part not in (name, "all"):
+            continue
+        body = "\n".join([f"## {title}", "", stamp, "", *run()])
+        update_section(f"supply-{name}", body)
+        print(body)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """The demo: a generated chain, ingested, built, resolved to persons (OneID) and tagged (tag snapshots
-for audiences), a migrated database with a demo admin and an ``app`` write key, so ``make demo`` ends with something to log into and send events to.
+for audiences), forecast and planned (tomorrow's orders, alerts, a policy simulation), a migrated database with a demo admin and an ``app`` write key, so ``make demo`` ends with something to log into and send events to.
 
 The demo admin's password and the write key are kept in NEWRETAIL_HOME/demo-credentials.json
 (mode 0600) so that running the demo again prints the same login; nothing outside the demo does this.
@@ -30,7 +30,10 @@ from newretail.security import (
     create_write_key,
     generate_password,
 )
+from newretail.security.pii import PiiProtector
 from newretail.sim import SimConfig, generate
+from newretail.supply.nightly import NightlyResult as SupplyNightly
+from newretail.supply.nightly import run_nightly
 from newretail.trade.catalogue import sync_catalogue
 
 DEMO_EMAIL = "admin@demo.newretail"
@@ -56,6 +59,7 @@ class DemoResult:
     identity: RunReport
     tags: NightlyReport
     credentials: DemoCredentials
+    supply: SupplyNightly
 
 
 def prepare_demo(
@@ -96,9 +100,19 @@ def prepare_demo(
             sync_catalogue(conn, lake, now=now)
             ensure_demo_templates(conn, now=now)
             ensure_demo_schemes(conn, now=now)
+        # Tomorrow's orders, alerts and the policy comparison a planner opens the console to.
+        supply = run_nightly(
+            lake,
+            engine,
+            engine=settings.engine,
+            now=now,
+            protector=PiiProtector.from_settings(settings),
+            truth_dir=chain / "truth",
+            progress=progress,
+        )
     finally:
         engine.dispose()
-    return DemoResult(generated, ingested, built, identity, tags, credentials)
+    return DemoResult(generated, ingested, built, identity, tags, credentials, supply)
 
 
 def _credentials(settings: Settings, *, now: dt.datetime) -> DemoCredentials:

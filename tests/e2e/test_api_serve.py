@@ -82,7 +82,8 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
+        # Generous: a loaded 2-core machine imports the whole app slowly. Not a timing assertion.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"serve exited: {self.log.read_text()}")
@@ -91,6 +92,7 @@ class Server:
                     return self
             except httpx.TransportError:
                 time.sleep(0.1)
+        self.kill()  # never leave an orphaned server behind a failed start
         raise AssertionError(f"serve did not come up: {self.log.read_text()}")
 
     def stop(self) -> None:

@@ -23,6 +23,7 @@ from newretail.supply.replenish.plan import PlanDraft
 from newretail.supply.simulate.reports import load_reports
 from newretail.supply.simulate.run import BASELINE
 from newretail.supply.simulate.twin import true_demand
+from newretail.supply.transfers import evaluate
 
 pytestmark = pytest.mark.slow
 HORIZON = 14
@@ -165,3 +166,26 @@ def test_simulating_past_the_truth_is_refused(chain: SupplyChain, tmp_path: Path
     with pytest.raises(InvalidInput) as caught:
         actions.simulate(chain.lake, engine="duckdb", truth_dir=chain.truth, weeks=26, now=NOW)
     assert caught.value.code == "supply.simulation_beyond_data"
+
+
+def test_transfers_from_the_lake_cost_no_more_than_greedy(
+    chain: SupplyChain, published: actions.ForecastResult
+) -> None:
+    result = actions.transfers(chain.lake, engine="duckdb", time_limit_s=10)
+    assert result.plan.costs.total <= result.greedy.costs.total
+    assert evaluate(result.plan, result.problem) == result.plan.costs
+    for move in result.plan.moves:
+        source = result.problem.location_ids.index(move.source)
+        target = result.problem.location_ids.index(move.target)
+        material = result.problem.material_ids.index(move.material)
+        assert move.quantity <= result.problem.surplus[source, material]
+        assert move.quantity <= result.problem.shortage[target, material]
+
+
+def test_the_network_plan_serves_every_store_from_an_open_site(chain: SupplyChain) -> None:
+    result = actions.network(chain.lake, engine="duckdb", time_limit_s=10)
+    plan, problem = result.plan, result.problem
+    assert len(plan.assignment) == len(problem.store_ids)
+    assert set(plan.assignment) <= set(plan.open_sites)
+    assert plan.costs.total <= result.greedy.costs.total
+    assert plan.current is not None and plan.saving == plan.current.total - plan.costs.total

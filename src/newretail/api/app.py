@@ -34,6 +34,10 @@ from newretail.api.routers import (
     persons,
     service,
     stores,
+    supply_alerts,
+    supply_forecast,
+    supply_health,
+    supply_plans,
     tags,
     users,
 )
@@ -119,6 +123,10 @@ def create_app(
         orders,
         catalogue,
         service,
+        supply_plans,
+        supply_health,
+        supply_alerts,
+        supply_forecast,
     ):
         app.include_router(module.router)
     reservations.document(app)

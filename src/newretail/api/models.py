@@ -47,6 +47,7 @@ class UserCreate(Create):
     email: Annotated[str, Field(max_length=254, examples=["ops@example.com"])]
     role: Role
     stores: list[str] = Field(default_factory=list, description="Store scope (store managers).")
+    supplier_id: str | None = Field(None, description="The supplier a supplier's user acts for.")
 
 
 class UserPublic(Public):
@@ -56,6 +57,7 @@ class UserPublic(Public):
     stores: list[str]
     active: bool
     created_at: dt.datetime
+    supplier_id: str | None = None
 
 
 class UserCreated(Public):

@@ -18,7 +18,7 @@ from newretail.cli.identity import identity_app
 from newretail.cli.loyalty import loyalty_app
 from newretail.cli.progress import progress_bars
 from newretail.cli.serve import serve
-from newretail.cli.supply import supply_app
+from newretail.cli.supply import describe_nightly, supply_app
 from newretail.cli.tags import tags_app
 from newretail.cli.trade import trade_app
 from newretail.config import Engine, get_settings
@@ -183,6 +183,7 @@ def demo(
     reports.print_build(console, result.built)
     reports.print_identity_run(console, result.identity)
     reports.print_tags(console, result.tags)
+    console.print(describe_nightly(result.supply))
     reports.print_summary(console, chain_summary(_lake(), engine=settings.engine))
     url = f"http://127.0.0.1:{port}"
     reports.print_demo_login(console, result.credentials, url=url)

@@ -48,12 +48,17 @@ def users_create(
     role: Annotated[
         str,
         typer.Option(
-            "--role", help="admin, analyst, marketer, supply_planner, store_manager or channel."
+            "--role",
+            help="admin, analyst, marketer, supply_planner, store_manager, service_agent,"
+            " channel or supplier.",
         ),
     ],
     store: Annotated[
         list[str] | None,
         typer.Option("--store", help="A store a store_manager may see (repeat for more)."),
+    ] = None,
+    supplier: Annotated[
+        str | None, typer.Option("--supplier", help="The supplier a supplier user acts for.")
     ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
@@ -68,10 +73,12 @@ def users_create(
             email=email,
             role=role,
             stores=store or (),
+            supplier_id=supplier,
             password=password,
             now=_now(),
         )
     scope = f", stores {', '.join(user.stores)}" if user.stores else ""
+    scope += f", supplier {user.supplier_id}" if user.supplier_id else ""
     typer.echo(f"created user {user.email} (role {user.role}{scope})")
     if not password_stdin:
         typer.echo(f"password (shown once): {password}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from newretail.cli.errors import reports_errors
 from newretail.cli.progress import progress_bars
 from newretail.config import get_settings
 from newretail.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from newretail.supply.nightly import NightlyResult
 
 supply_app = typer.Typer(
     help="Supply chain: demand forecasts, replenishment proposals, policy simulation.",
@@ -90,19 +93,28 @@ def plan_command(
         ),
     ] = 0.98,
 ) -> None:
-    """Propose tomorrow's orders for every store and DC from the newest published forecast."""
+    """Propose tomorrow's orders for every store and DC from the newest published forecast and
+    save them for planners to approve in the console."""
+    from newretail.cli.admin import migrated
     from newretail.lake import Lake
-    from newretail.supply.actions import plan
+    from newretail.supply.actions import plan_and_save
 
     settings = get_settings()
-    draft = plan(Lake(settings.lake_dir), engine=settings.engine, service_level=service_level)
+    with migrated() as database:
+        draft, saved = plan_and_save(
+            Lake(settings.lake_dir),
+            database,
+            engine=settings.engine,
+            now=dt.datetime.now(dt.UTC),
+            service_level=service_level,
+        )
     orders = draft.orders()
     stores = sum(1 for line in orders if line.location_type == "store")
     cost = sum(line.packs * line.pack_cost_minor for line in orders)
     console.print(
         f"plan for the close of {draft.origin} at service level {service_level:.1%}:"
         f" {len(orders):,} order lines ({stores:,} from stores, {len(orders) - stores:,} from DCs),"
-        f" cost {cost / 100:,.2f} CNY"
+        f" cost {cost / 100:,.2f} CNY; plan {saved.id} {saved.outcome}"
     )
 
 
@@ -169,3 +181,165 @@ def simulate_command(
         )
     console.print(table)
     console.print(f"saved as {ident}; money in {report.currency} (waste at purchase cost)")
+
+
+@supply_app.command("transfers")
+@reports_errors
+def transfers_command(
+    time_limit: Annotated[
+        float, typer.Option(min=1, help="Seconds the solver may take (HiGHS MIP).")
+    ] = 60.0,
+    show: Annotated[int, typer.Option(min=0, help="Moves to list.")] = 20,
+) -> None:
+    """Move surplus stock to nearby stores that will run short, where it saves more than the trips."""
+    from newretail.lake import Lake
+    from newretail.supply.actions import transfers
+
+    settings = get_settings()
+    result = transfers(Lake(settings.lake_dir), engine=settings.engine, time_limit_s=time_limit)
+    table = Table(title="Transfers tonight (base units)")
+    for column in ("from", "to", "material", "quantity"):
+        table.add_column(column)
+    for move in result.plan.moves[:show]:
+        table.add_row(move.source, move.target, move.material, f"{move.quantity:,}")
+    console.print(table)
+    plan, greedy = result.plan.costs, result.greedy.costs
+    console.print(
+        f"{len(result.plan.moves):,} moves ({result.plan.status}, gap {result.plan.gap:.1%}):"
+        f" cost {plan.total / 100:,.2f} (trips {plan.transport / 100:,.2f}, lost sales"
+        f" {plan.lost_sales / 100:,.2f}, waste {plan.waste / 100:,.2f}) against greedy"
+        f" {greedy.total / 100:,.2f} with {len(result.greedy.moves):,} moves; money in CNY"
+    )
+
+
+@supply_app.command("network")
+@reports_errors
+def network_command(
+    time_limit: Annotated[
+        float, typer.Option(min=1, help="Seconds the solver may take (HiGHS MIP).")
+    ] = 60.0,
+) -> None:
+    """Which DC should serve which store, and where a new DC would pay off over a year."""
+    from newretail.lake import Lake
+    from newretail.supply.actions import network
+
+    settings = get_settings()
+    result = network(Lake(settings.lake_dir), engine=settings.engine, time_limit_s=time_limit)
+    plan = result.plan
+    table = Table(title="Network over a year (money in CNY)")
+    for column in ("", "total", "running", "opening", "closing", "transport"):
+        table.add_column(column, justify="right")
+    for label, costs in (
+        ("today", plan.current),
+        ("planned", plan.costs),
+        ("greedy", result.greedy.costs),
+    ):
+        if costs is not None:
+            table.add_row(
+                label,
+                *(
+                    f"{v / 100:,.0f}"
+                    for v in (
+                        costs.total,
+                        costs.running,
+                        costs.opening,
+                        costs.closing,
+                        costs.transport,
+                    )
+                ),
+            )
+    console.print(table)
+    today = result.problem.current
+    sites = result.problem.site_ids
+    moved = (
+        0
+        if today is None
+        else sum(sites[int(i)] != new for i, new in zip(today, plan.assignment, strict=True))
+    )
+    console.print(
+        f"open: {', '.join(plan.open_sites)}; new: {', '.join(plan.opened) or 'none'};"
+        f" closed: {', '.join(plan.closed) or 'none'}; {moved} stores change DC;"
+        f" saving {0 if plan.saving is None else plan.saving / 100:,.0f} a year ({plan.status})"
+    )
+
+
+@supply_app.command("alerts")
+@reports_errors
+def alerts_command(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Close of the day to judge, YYYY-MM-DD (default: newest run)."
+        ),
+    ] = None,
+    send: Annotated[bool, typer.Option("--send/--no-send", help="Deliver to webhooks.")] = True,
+) -> None:
+    """Raise stock-out, delivery and expiry alerts for the right people, and send them on."""
+    from newretail.cli.admin import migrated
+    from newretail.lake import Lake
+    from newretail.security.pii import PiiProtector
+    from newretail.supply.alerts.run import run_alerts
+    from newretail.supply.forecast.publish import latest_run
+
+    settings = get_settings()
+    lake = Lake(settings.lake_dir)
+    day = _day("--as-of", as_of)
+    if day is None:
+        published = latest_run(lake)
+        if published is None:
+            raise InvalidInput(
+                "supply.no_forecast", "no forecast is published: give --as-of", field="--as-of"
+            )
+        day = published.origin
+    with migrated() as database:
+        report = run_alerts(
+            lake,
+            settings.engine,
+            database,
+            as_of=day,
+            now=dt.datetime.now(dt.UTC),
+            protector=PiiProtector.from_settings(settings),
+            send=send,
+        )
+    kinds = ", ".join(f"{n:,} {k}" for k, n in sorted(report.by_kind.items())) or "none"
+    console.print(
+        f"alerts as of {report.as_of}: {kinds}; {report.new:,} new, {report.resolved:,} resolved,"
+        f" {report.queued:,} webhook deliveries queued"
+    )
+    for skipped in report.skipped:
+        console.print(f"skipped {skipped.kind}: {skipped.reason}")
+
+
+@supply_app.command("nightly")
+@reports_errors
+def nightly_command() -> None:
+    """After the nightly build: forecast, save tomorrow's orders, raise alerts and (on a generated
+    chain) compare the policies; running it again the same night changes nothing."""
+    from newretail.cli.admin import migrated
+    from newretail.lake import Lake
+    from newretail.security.pii import PiiProtector
+    from newretail.supply.nightly import run_nightly
+
+    settings = get_settings()
+    with migrated() as database, progress_bars(console) as progress:
+        result = run_nightly(
+            Lake(settings.lake_dir),
+            database,
+            engine=settings.engine,
+            now=dt.datetime.now(dt.UTC),
+            protector=PiiProtector.from_settings(settings),
+            truth_dir=settings.home / "demo-chain" / "truth",
+            progress=progress,
+        )
+    console.print(describe_nightly(result))
+
+
+def describe_nightly(result: NightlyResult) -> str:
+    made = "made" if result.forecast_made else "already there"
+    alerts = sum(result.alerts.by_kind.values())
+    simulation = f"; simulation {result.simulation}" if result.simulation else ""
+    return (
+        f"supply: forecast from {result.forecast.origin} ({result.forecast.model}, {made});"
+        f" plan {result.plan.id} {result.plan.outcome} with {result.order_lines:,} order lines;"
+        f" {alerts:,} alerts{simulation}"
+    )

@@ -51,6 +51,9 @@ users = Table(
     Column("active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column(
+        "supplier_id", String(64), nullable=True, comment="the supplier a supplier's user acts for"
+    ),
 )
 
 user_stores = Table(
@@ -723,3 +726,8 @@ trade_outbox = Table(
     Column("relayed_at", UtcDateTime, nullable=True),
     Index("ix_trade_outbox_relayed_at_id", "relayed_at", "id"),
 )
+
+# The supply chain's tables live in their own module (this one is long enough); importing it here
+# puts them on this metadata for every caller, the migrations and the schema test among them.
+from newretail.oltp import supply_alert_tables as supply_alert_tables  # noqa: E402
+from newretail.oltp import supply_tables as supply_tables  # noqa: E402

@@ -59,6 +59,12 @@ class Action(StrEnum):
     COUPON_REISSUED = "coupon.reissued"
     COUPON_REVOKED = "coupon.revoked"
     ORDER_REFUNDED = "order.refunded"
+    SUPPLY_LINES_APPROVED = "supply.lines_approved"
+    SUPPLY_LINE_EDITED = "supply.line_edited"
+    SUPPLY_LINE_REJECTED = "supply.line_rejected"
+    SUPPLY_ALERT_ACKNOWLEDGED = "supply.alert_acknowledged"
+    SUPPLY_WEBHOOK_ADDED = "supply.webhook_added"
+    SUPPLY_WEBHOOK_DEACTIVATED = "supply.webhook_deactivated"
 
 
 @dataclass(frozen=True, slots=True)

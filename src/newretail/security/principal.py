@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from newretail.errors import Forbidden
-from newretail.security.roles import PERMISSIONS, STORE_SCOPED_ROLES, Permission, Role
+from newretail.security.roles import (
+    PERMISSIONS,
+    STORE_SCOPED_ROLES,
+    SUPPLIER_SCOPED_ROLES,
+    Permission,
+    Role,
+)
 
 
 class Actor(Protocol):
@@ -21,12 +27,14 @@ class Actor(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """A user acting through the console, the API or the CLI, with its role and store scope."""
+    """A user acting through the console, the API or the CLI, with its role and store scope (or,
+    for a supplier's user, the supplier it acts for)."""
 
     user_id: int | None
     role: Role
     stores: frozenset[str] = field(default_factory=frozenset)
     key_prefix: str | None = None
+    supplier_id: str | None = None
 
     @classmethod
     def cli(cls) -> Principal:
@@ -41,6 +49,11 @@ class Principal:
     def store_scope(self) -> frozenset[str] | None:
         """The stores this principal may see, or None for the whole chain."""
         return self.stores if self.role in STORE_SCOPED_ROLES else None
+
+    @property
+    def supplier_scope(self) -> str | None:
+        """The one supplier whose materials this principal may see, or None for every supplier."""
+        return self.supplier_id if self.role in SUPPLIER_SCOPED_ROLES else None
 
     def can(self, permission: Permission) -> bool:
         return permission in PERMISSIONS[self.role]
@@ -60,6 +73,14 @@ class Principal:
         scope = self.store_scope
         if scope is not None and store_id not in scope:
             raise Forbidden("auth.store_denied", f"store {store_id} is outside your store scope")
+
+    def require_supplier(self, supplier_id: str) -> None:
+        """Raise :class:`Forbidden` when the principal acts for a supplier other than
+        ``supplier_id``."""
+        if self.role in SUPPLIER_SCOPED_ROLES and supplier_id != self.supplier_id:
+            raise Forbidden(
+                "auth.supplier_denied", f"supplier {supplier_id} is not the one you act for"
+            )
 
 
 @dataclass(frozen=True, slots=True)

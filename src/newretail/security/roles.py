@@ -19,6 +19,8 @@ class Role(StrEnum):
     SERVICE_AGENT = "service_agent"
     # A channel's backend (app, mini-program, POS) acting for its shoppers: a service account.
     CHANNEL = "channel"
+    # An outside supplier: its own materials' forecast, DC stock and deliveries, nothing else.
+    SUPPLIER = "supplier"
 
 
 class Permission(StrEnum):
@@ -34,6 +36,7 @@ class Permission(StrEnum):
     CAMPAIGNS_WRITE = "campaigns.write"
     SUPPLY_READ = "supply.read"
     SUPPLY_WRITE = "supply.write"
+    SUPPLY_SUPPLIER_READ = "supply.supplier_read"
     STORES_READ = "stores.read"
     METRICS_READ = "metrics.read"
     IDENTITY_READ = "identity.read"
@@ -66,6 +69,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.AUDIENCES_READ,
                 P.CAMPAIGNS_READ,
                 P.SUPPLY_READ,
+                P.SUPPLY_SUPPLIER_READ,
                 P.STORES_READ,
                 P.METRICS_READ,
                 P.FLASHSALES_READ,
@@ -94,7 +98,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
             }
         ),
         Role.SUPPLY_PLANNER: frozenset(
-            {P.SUPPLY_READ, P.SUPPLY_WRITE, P.STORES_READ, P.METRICS_READ}
+            {P.SUPPLY_READ, P.SUPPLY_WRITE, P.SUPPLY_SUPPLIER_READ, P.STORES_READ, P.METRICS_READ}
         ),
         # Everything a store manager reads is further limited to the stores in its scope.
         Role.STORE_MANAGER: frozenset(
@@ -133,11 +137,15 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.ORDERS_REFUND,
             }
         ),
+        # Scoped to one supplier: the supplier view of its own materials, no store's data.
+        Role.SUPPLIER: frozenset({P.SUPPLY_SUPPLIER_READ}),
     }
 )
 
 # Roles whose users see only a list of stores; every other role sees the whole chain.
 STORE_SCOPED_ROLES = frozenset({Role.STORE_MANAGER})
+# Roles whose users act for one supplier and see only its materials.
+SUPPLIER_SCOPED_ROLES = frozenset({Role.SUPPLIER})
 
 
 def parse_role(text: str) -> Role:

@@ -1,4 +1,5 @@
-"""Console users: create with a role and store scope, change role, deactivate, load as a principal."""
+"""Console users: create with a role and store scope (or, for a supplier's user, its supplier),
+change role, deactivate, load as a principal."""
 
 from __future__ import annotations
 
@@ -14,11 +15,18 @@ from newretail.oltp.statements import insert_if_absent
 from newretail.oltp.tables import api_keys, sessions, user_stores, users
 from newretail.security import audit, passwords
 from newretail.security.principal import Principal
-from newretail.security.roles import STORE_SCOPED_ROLES, Permission, Role, parse_role
+from newretail.security.roles import (
+    STORE_SCOPED_ROLES,
+    SUPPLIER_SCOPED_ROLES,
+    Permission,
+    Role,
+    parse_role,
+)
 
 # Deliberately plain: one @, a dotted domain, no spaces or quotes; staff addresses need no more.
 _EMAIL = re.compile(r"^[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
 _STORE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SUPPLIER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +39,7 @@ class UserPublic:
     stores: tuple[str, ...]
     active: bool
     created_at: dt.datetime
+    supplier_id: str | None = None
 
 
 def normalize_staff_email(raw: str) -> str:
@@ -48,6 +57,7 @@ def create_user(
     email: str,
     role: str,
     stores: Iterable[str] = (),
+    supplier_id: str | None = None,
     password: str,
     now: dt.datetime,
 ) -> UserPublic:
@@ -56,10 +66,12 @@ def create_user(
     address = normalize_staff_email(email)
     parsed = parse_role(role)
     scope = _scope(parsed, stores)
+    supplier = _supplier(parsed, supplier_id)
     passwords.check_policy(password)
     values = {
         "email": address,
         "role": str(parsed),
+        "supplier_id": supplier,
         "password_hash": passwords.hash_password(password),
         "active": True,
         "created_at": now,
@@ -76,7 +88,7 @@ def create_user(
         at=now,
         target_type="user",
         target_id=str(user_id),
-        detail={"role": str(parsed), "stores": sorted(scope)},
+        detail={"role": str(parsed), "stores": sorted(scope), "supplier": supplier},
     )
     return get_user(conn, email=address)
 
@@ -88,15 +100,20 @@ def change_role(
     email: str,
     role: str,
     stores: Iterable[str] = (),
+    supplier_id: str | None = None,
     now: dt.datetime,
 ) -> UserPublic:
-    """Give a user a new role and store scope; the change is audited with the old and new values."""
+    """Give a user a new role and store scope (or supplier); the change is audited with the old and
+    new values."""
     actor.require(Permission.USERS_MANAGE)
     before = get_user(conn, email=email)
     parsed = parse_role(role)
     scope = _scope(parsed, stores)
+    supplier = _supplier(parsed, supplier_id)
     conn.execute(
-        update(users).where(users.c.id == before.id).values(role=str(parsed), updated_at=now)
+        update(users)
+        .where(users.c.id == before.id)
+        .values(role=str(parsed), supplier_id=supplier, updated_at=now)
     )
     conn.execute(delete(user_stores).where(user_stores.c.user_id == before.id))
     _set_stores(conn, before.id, scope)
@@ -112,6 +129,8 @@ def change_role(
             "to_role": str(parsed),
             "from_stores": list(before.stores),
             "to_stores": sorted(scope),
+            "from_supplier": before.supplier_id,
+            "to_supplier": supplier,
         },
     )
     return get_user(conn, email=email)
@@ -161,12 +180,13 @@ def principal_for_user(
     conn: Connection, user_id: int, *, key_prefix: str | None = None
 ) -> Principal:
     """The principal an active user acts as; callers check ``active`` before they get here."""
-    role = conn.execute(select(users.c.role).where(users.c.id == user_id)).scalar_one()
+    row = conn.execute(select(users.c.role, users.c.supplier_id).where(users.c.id == user_id)).one()
     return Principal(
         user_id=user_id,
-        role=Role(role),
+        role=Role(row.role),
         stores=frozenset(_stores(conn, user_id)),
         key_prefix=key_prefix,
+        supplier_id=row.supplier_id,
     )
 
 
@@ -186,6 +206,24 @@ def _scope(role: Role, stores: Iterable[str]) -> frozenset[str]:
             field="stores",
         )
     return scope
+
+
+def _supplier(role: Role, supplier_id: str | None) -> str | None:
+    if supplier_id is not None and not _SUPPLIER_ID.match(supplier_id):
+        raise InvalidInput(
+            "users.bad_supplier", f"not a supplier id: {supplier_id!r}", field="supplier_id"
+        )
+    if role in SUPPLIER_SCOPED_ROLES and supplier_id is None:
+        raise InvalidInput(
+            "users.supplier_required", f"role {role} acts for one supplier", field="supplier_id"
+        )
+    if role not in SUPPLIER_SCOPED_ROLES and supplier_id is not None:
+        raise InvalidInput(
+            "users.supplier_not_allowed",
+            f"role {role} does not act for a supplier",
+            field="supplier_id",
+        )
+    return supplier_id
 
 
 def _set_stores(conn: Connection, user_id: int, scope: frozenset[str]) -> None:
@@ -209,4 +247,5 @@ def _public(conn: Connection, row: Row[tuple[object, ...]]) -> UserPublic:
         stores=tuple(_stores(conn, m["id"])),
         active=m["active"],
         created_at=m["created_at"],
+        supplier_id=m["supplier_id"],
     )

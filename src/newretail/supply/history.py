@@ -39,6 +39,7 @@ class Network:
     dc_ids: np.ndarray  # str (W,)
     dc_lat: np.ndarray
     dc_lon: np.ndarray
+    dc_capacity_pallets: np.ndarray  # int (W,), 0 where not reported
     supplier_ids: np.ndarray  # str (V,)
     supplier_lead_days: np.ndarray  # int (V,)
     supplier_min_packs: np.ndarray  # int (V,)
@@ -151,6 +152,9 @@ def _network(reader: LakeReader) -> Network:
         dc_ids=dc_ids,
         dc_lat=column_array(dcs, "latitude").astype(float),
         dc_lon=column_array(dcs, "longitude").astype(float),
+        dc_capacity_pallets=np.nan_to_num(
+            column_array(dcs, "capacity_pallets").astype(float)
+        ).astype(np.int64),
         supplier_ids=column_array(suppliers, "supplier_id").astype(str),
         supplier_lead_days=_required_ints(suppliers, "lead_time_days", "supplier_id", "lead time"),
         supplier_min_packs=np.nan_to_num(

@@ -13,7 +13,7 @@ from newretail.security import Permission
 from newretail.web.deps import LakeDep, LakeEngineDep, LanguageDep, VisitorDep
 from newretail.web.i18n import translate
 from newretail.web.overview_view import build_view
-from newretail.web.render import LOGIN_PATH, page, redirect
+from newretail.web.render import LOGIN_PATH, navigation, page, redirect
 
 router = APIRouter()
 DAYS = 30
@@ -33,6 +33,10 @@ def overview_page(
     show = partial(page, request, language=language, visitor=visitor, active="overview")
     principal = visitor.session.principal
     if not principal.can(Permission.METRICS_READ):
+        # A role without the overview (a supplier) starts on the first area it may open.
+        reachable = [item.href for item in navigation(principal) if item.href]
+        if reachable:
+            return redirect(reachable[0])
         return show("error.html", status=403, message="error.forbidden")
     last = latest_business_date(lake)
     if last is None:

@@ -62,7 +62,7 @@ class NavItem:
 
 
 NAV = (
-    NavItem("overview", HOME_PATH),
+    NavItem("overview", HOME_PATH, Permission.METRICS_READ),
     NavItem("customers", "/console/customers", Permission.IDENTITY_READ),
     NavItem("review", "/console/review", Permission.IDENTITY_MERGE),
     NavItem("audiences", "/console/audiences", Permission.AUDIENCES_READ),
@@ -71,7 +71,8 @@ NAV = (
     NavItem("membership", "/console/loyalty/schemes", Permission.LOYALTY_READ),
     NavItem("coupons", "/console/coupons", Permission.LOYALTY_READ),
     NavItem("marketing"),
-    NavItem("supply"),
+    NavItem("supply", "/console/supply", Permission.SUPPLY_READ),
+    NavItem("supplier", "/console/supplier", Permission.SUPPLY_SUPPLIER_READ),
     NavItem("stores"),
     NavItem("bi"),
     NavItem("flashsales", "/console/flashsales", Permission.FLASHSALES_READ),

@@ -21,6 +21,12 @@ from newretail.web import (
     service,
     service_actions,
     store_selection,
+    supplier,
+    supply,
+    supply_alerts,
+    supply_forecast,
+    supply_health,
+    supply_simulation,
     tags,
 )
 
@@ -42,6 +48,12 @@ router.include_router(loyalty.router)
 router.include_router(coupons.router)
 router.include_router(service.router)
 router.include_router(service_actions.router)
+router.include_router(supply.router)
+router.include_router(supply_alerts.router)
+router.include_router(supply_forecast.router)
+router.include_router(supply_simulation.router)
+router.include_router(supply_health.router)
+router.include_router(supplier.router)
 
 
 def mount_static(app: FastAPI) -> None:

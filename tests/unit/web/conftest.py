@@ -75,10 +75,11 @@ def form_token(html: str) -> str:
 
 
 def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    """Sign in through the form; returns the session's CSRF token from the overview page."""
+    """Sign in through the form; returns the session's CSRF token from the first page the user
+    lands on (the overview, or the first area a role without it may open)."""
     token = form_token(client.get("/console/login").text)
     answer = client.post(
         "/console/login", data={"email": email, "password": password, "csrf_token": token}
     )
     assert answer.status_code == 303, answer.text
-    return form_token(client.get("/console/").text)
+    return form_token(client.get("/console/", follow_redirects=True).text)

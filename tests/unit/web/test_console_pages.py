@@ -102,7 +102,6 @@ def test_coming_areas_are_marked_and_not_linked(client: TestClient, oltp: Engine
     html = client.get("/console/", headers=EN).text
     for area in (
         "marketing",
-        "supply",
         "stores",
         "bi",
     ):

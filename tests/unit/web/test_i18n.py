@@ -11,7 +11,17 @@ import pytest
 from newretail.identity.search import MATCHES
 from newretail.model import codes
 from newretail.security import Action, Role
-from newretail.web import customers, identity_forms, review
+from newretail.supply.health.model import GROUPINGS, WASTE_REASONS
+from newretail.supply.replenish.plan_records import STATUSES
+from newretail.supply.replenish.policy import REASONS
+from newretail.web import (
+    customers,
+    identity_forms,
+    review,
+    supplier_view,
+    supply_health_view,
+    supply_view,
+)
 from newretail.web.i18n import LANGUAGES, catalogue, pick_language, translate
 from newretail.web.overview import DEFINITIONS
 from newretail.web.overview_view import CHANNEL_ORDER
@@ -48,6 +58,26 @@ DYNAMIC = (
     + [f"complaint.{category}" for category in codes.COMPLAINT_CATEGORIES]
     + ["customers.empty_query", "customers.not_found", "customers.not_found_title"]
     + ["person.chart_orders", "person.chart_paid"]
+    + [f"supply.reason_{reason}" for reason in REASONS]
+    + [f"supply.status_{status}" for status in STATUSES]
+    + [f"supply.fig_{key}" for key in supply_view.DEFINITIONS]
+    + [f"def.supply.{key}" for key in supply_view.DEFINITIONS]
+    + [f"supply.error_{error}" for error in supply_view.ERRORS]
+    + [f"supply.done_{done}" for done in supply_view.DONE]
+    + [f"supply.{part}_{kind}" for part in ("kind", "from") for kind in ("store", "warehouse")]
+    + [
+        f"supply.tab_{tab}"
+        for tab in ("replenishment", "forecast", "alerts", "health", "simulation")
+    ]
+    + [f"supply_health.term_{key}" for key in supply_health_view.DEFINITIONS]
+    + [f"def.supply_health.{key}" for key in supply_health_view.DEFINITIONS]
+    + [f"supply_health.error_{error}" for error in supply_health_view.ERRORS]
+    + [f"supply_health.{part}_{group}" for part in ("by", "table") for group in GROUPINGS]
+    + [f"supply_health.reason_{reason}" for reason in WASTE_REASONS]
+    + [f"supply_health.age_{bucket}" for bucket in ("0_2", "3_7", "8_30", "31_plus")]
+    + [f"supplier.term_{key}" for key in supplier_view.DEFINITIONS]
+    + [f"def.supplier.{key}" for key in supplier_view.DEFINITIONS]
+    + [f"supplier.error_{error}" for error in ("unknown_supplier", "no_data")]
 )
 
 

@@ -41,6 +41,7 @@ def create(
             email=payload.email,
             role=payload.role,
             stores=payload.stores,
+            supplier_id=payload.supplier_id,
             password=password,
             now=now,
         )

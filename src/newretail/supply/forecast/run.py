@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy.stats import norm
 
 from newretail.progress import Progress, SilentProgress
 from newretail.supply.forecast.accuracy import LEVELS, Score
@@ -63,7 +63,7 @@ class ForecastRun:
 
     def band(self, mean: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The central ``INTERVAL`` band (normal approximation, floored at zero)."""
-        z = float(norm.ppf(0.5 + INTERVAL / 2))
+        z = NormalDist().inv_cdf(0.5 + INTERVAL / 2)
         return np.maximum(mean - z * sigma, 0.0), mean + z * sigma
 
 

@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from newretail.errors import NoData
 from newretail.lake.storage import Lake
 from newretail.model import dws as dws_model
-from newretail.supply.forecast.publish import run_file
+from newretail.supply.forecast.publish import PublishedRun, latest_run, run_file
 from newretail.supply.lake_reader import LakeReader, column_array
 
 # None: every store of the chain; otherwise the stores to sum over.
@@ -36,6 +37,16 @@ class BandPoint:
 class ActualPoint:
     business_date: dt.date
     value: float
+
+
+def newest_run(lake: Lake) -> PublishedRun:
+    """The newest published run; :class:`NoData` ``supply.no_forecast`` when there is none."""
+    run = latest_run(lake)
+    if run is None:
+        raise NoData(
+            "supply.no_forecast", "no forecast is published: run `newretail supply forecast` first"
+        )
+    return run
 
 
 def ads_rows(
@@ -82,10 +93,12 @@ def summed_band(rows: pa.Table, *, mean: str, lo: str, hi: str) -> tuple[BandPoi
     )
 
 
-def newest_sales_day(lake: Lake) -> dt.date | None:
-    """The newest business date of DWS ``store_product_day``."""
+def sales_days(lake: Lake) -> tuple[dt.date, dt.date] | None:
+    """The oldest and newest business dates of DWS ``store_product_day``, if it has any."""
     dates = [p["business_date"] for p in lake.partitions("dws", "store_product_day")]
-    return dt.date.fromisoformat(max(dates)) if dates else None
+    if not dates:
+        return None
+    return dt.date.fromisoformat(min(dates)), dt.date.fromisoformat(max(dates))
 
 
 def daily_units(

@@ -1,7 +1,6 @@
 """The forecast as the console and the API show it: for one store, or the sum of every store the
 viewer may see, eight weeks of actual units beside the newest published run's daily forecast and its
-80% band; the same for one product and for one material; tomorrow's hourly prep curve; and the run's
-backtest accuracy per model and level.
+80% band; the same for one product and for one material; and tomorrow's hourly prep curve.
 
 Store sums add the means and combine the bands' half-widths in quadrature (stores' errors taken as
 independent). The caller passes the stores the viewer may see (None: the whole chain).
@@ -18,11 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from newretail.config import Engine as EngineName
-from newretail.errors import Forbidden, NoData, NotFound
+from newretail.errors import Forbidden, NotFound
 from newretail.lake.engines import connect_engine
 from newretail.lake.storage import Lake
-from newretail.supply.forecast.accuracy import LEVELS
-from newretail.supply.forecast.publish import PublishedRun, latest_run
+from newretail.supply.forecast.publish import PublishedRun
 from newretail.supply.forecast.view_reads import (
     ActualPoint,
     BandPoint,
@@ -33,13 +31,13 @@ from newretail.supply.forecast.view_reads import (
     daily_use,
     in_stores,
     names,
-    newest_sales_day,
+    newest_run,
+    sales_days,
     summed_band,
 )
 from newretail.supply.lake_reader import LakeReader
 
 ACTUAL_DAYS = 56
-NAIVE = "seasonal_naive"
 
 
 @dataclass(frozen=True)
@@ -80,39 +78,6 @@ class ForecastView:
     prep_units: tuple[float, ...]  # units per local hour 0..23 on ``prep_date``
 
 
-@dataclass(frozen=True)
-class AccuracyRow:
-    """A model at a level over the backtest origins; ``vs_naive`` is its WAPE relative to
-    seasonal-naive's (-0.2 is 20% lower), None for seasonal-naive itself."""
-
-    model: str
-    level: str
-    wape: float
-    bias: float
-    mase: float
-    serving: bool
-    vs_naive: float | None
-
-    @property
-    def accuracy(self) -> float:
-        return 1.0 - self.wape
-
-
-@dataclass(frozen=True)
-class AccuracyTable:
-    run: PublishedRun
-    rows: tuple[AccuracyRow, ...]
-
-
-def newest_run(lake: Lake) -> PublishedRun:
-    run = latest_run(lake)
-    if run is None:
-        raise NoData(
-            "supply.no_forecast", "no forecast is published: run `newretail supply forecast` first"
-        )
-    return run
-
-
 def forecast_view(
     lake: Lake,
     *,
@@ -141,8 +106,7 @@ def forecast_view(
         )
     visible = sorted(s for s in in_run if allowed is None or s in allowed)
     stores: Stores = (store_id,) if store_id else (None if allowed is None else tuple(visible))
-    last = min(newest_sales_day(lake) or run.origin, run.origin + dt.timedelta(days=run.horizon))
-    first = last - dt.timedelta(days=ACTUAL_DAYS - 1)
+    first, last = _actual_window(lake, run)
     with connect_engine(engine) as runner:
         reader = LakeReader(lake, runner)
         known = names(reader)
@@ -172,6 +136,14 @@ def forecast_view(
     )
 
 
+def _actual_window(lake: Lake, run: PublishedRun) -> tuple[dt.date, dt.date]:
+    """Up to eight weeks of days with sales, ending on the newest (sales that came in after the
+    run overlap its forecast, up to its last day)."""
+    oldest, newest = sales_days(lake) or (run.origin, run.origin)
+    last = min(newest, run.origin + dt.timedelta(days=run.horizon))
+    return max(oldest, last - dt.timedelta(days=ACTUAL_DAYS - 1)), last
+
+
 def _product(
     lake: Lake,
     run: PublishedRun,
@@ -190,7 +162,13 @@ def _product(
         where=in_stores("store_id", stores),
     )
     sums = rows.group_by("product_id").aggregate([("mean_units", "sum")])
-    volume = dict(zip(*(sums.column(c).to_pylist() for c in sums.column_names), strict=True))
+    volume = dict(
+        zip(
+            sums.column("product_id").to_pylist(),
+            sums.column("mean_units_sum").to_pylist(),
+            strict=True,
+        )
+    )
     choices = tuple(
         Choice(p, *known.products.get(p, (p, p))) for p in sorted(str(p) for p in volume)
     )
@@ -272,32 +250,3 @@ def _prep_curve(lake: Lake, run: PublishedRun, stores: Stores, day: dt.date) -> 
         rows.column("mean_units").to_numpy(),
     )
     return tuple(float(u) for u in units)
-
-
-def forecast_accuracy(lake: Lake) -> AccuracyTable:
-    """The newest run's backtest: every model at every level, the serving model marked."""
-    run = newest_run(lake)
-    rows = ads_rows(
-        lake,
-        "forecast_accuracy",
-        run.origin,
-        columns=["model", "level", "wape", "bias", "mase", "serving"],
-    ).to_pylist()
-    naive = {r["level"]: r["wape"] for r in rows if r["model"] == NAIVE}
-    order = {level: i for i, level in enumerate(LEVELS)}
-    table = [
-        AccuracyRow(
-            model=str(r["model"]),
-            level=str(r["level"]),
-            wape=float(r["wape"]),
-            bias=float(r["bias"]),
-            mase=float(r["mase"]),
-            serving=bool(r["serving"]),
-            vs_naive=None
-            if r["model"] == NAIVE or not naive.get(r["level"])
-            else float(r["wape"]) / naive[r["level"]] - 1.0,
-        )
-        for r in rows
-    ]
-    table.sort(key=lambda r: (order.get(r.level, len(order)), r.model != NAIVE, r.model))
-    return AccuracyTable(run, tuple(table))

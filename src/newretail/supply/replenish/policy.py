@@ -31,10 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import norm
 
 from newretail.errors import InvalidInput
 from newretail.supply.replenish.inputs import (
@@ -147,7 +147,7 @@ def propose(
             field="service_level",
         )
     x = check(stock, forecast, terms, location_ids=location_ids, material_ids=material_ids)
-    z = float(norm.ppf(service_level))
+    z = NormalDist().inv_cdf(service_level)
     protect = x.lead + x.review[None, :] - 1  # forecast days in the protection period
     _check_horizon(x, protect)
 
