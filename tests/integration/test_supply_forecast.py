@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from tests.integration.supply_chain import NOW, SupplyChain, build_supply_chain
 
 from newretail.errors import InvalidInput
+from newretail.lake import Lake
 from newretail.supply import actions
 from newretail.supply.forecast.backtest import Backtest, origins_for, run_backtest
 from newretail.supply.forecast.publish import latest_run, run_file
-from newretail.supply.forecast.run import run_forecast
+from newretail.supply.forecast.run import history_until, run_forecast
 from newretail.supply.history import History, load_history
+from newretail.supply.launch import allocate_launch
 from newretail.supply.replenish.plan import PlanDraft
+from newretail.supply.replenish.position import stock_at
 from newretail.supply.simulate.reports import load_reports
 from newretail.supply.simulate.run import BASELINE
 from newretail.supply.simulate.twin import true_demand
@@ -189,3 +194,85 @@ def test_the_network_plan_serves_every_store_from_an_open_site(chain: SupplyChai
     assert set(plan.assignment) <= set(plan.open_sites)
     assert plan.costs.total <= result.greedy.costs.total
     assert plan.current is not None and plan.saving == plan.current.total - plan.costs.total
+
+
+def test_a_launch_is_shared_out_by_its_analogues_launch_curves(history: History) -> None:
+    goods = history.goods
+    launched = goods.product_launched > np.datetime64(history.sales.first, "D") + 70
+    product = str(goods.product_ids[np.flatnonzero(launched)[0]])
+    day = goods.product_launched[np.flatnonzero(launched)[0]].astype(dt.date)
+    before = history_until(history, day - dt.timedelta(days=1))
+    allocation = allocate_launch(before, product_id=product, launch=day, days=14, total_units=500)
+    assert int(allocation.units.sum()) == 500 and (allocation.units >= 0).all()
+    assert product not in allocation.analogues and allocation.analogues
+    order = np.argsort(allocation.expected)
+    assert (np.diff(allocation.units[order]) >= -1).all()  # more expected, no fewer units
+    # A store's expectation is its analogues' mean units over their first 14 days there.
+    store = int(np.flatnonzero(allocation.basis == "analogues")[0])
+    firsts = []
+    for analogue in allocation.analogues:
+        a = list(goods.product_ids).index(analogue)
+        start = int(
+            (goods.product_launched[a] - np.datetime64(before.sales.first, "D")).astype(int)
+        )
+        firsts.append(before.sales.units[start : start + 14, store, a])
+    days = max(len(f) for f in firsts)
+    means = [np.mean([f[k] for f in firsts if len(f) > k]) for k in range(days)]
+    assert allocation.expected[store] == pytest.approx(sum(means))
+
+
+def _small_lake(chain: SupplyChain, tmp: Path) -> Lake:
+    for layer, name in [
+        *(("dwd", n) for n in ("stores", "warehouses", "suppliers", "products", "materials")),
+        ("dwd", "bill_of_materials"),
+        ("dws", "store_product_day"),
+        ("dws", "store_material_day"),
+    ]:
+        shutil.copytree(chain.lake.table_dir(layer, name), Lake(tmp).table_dir(layer, name))
+    return Lake(tmp)
+
+
+def test_a_material_without_a_pack_size_is_named(chain: SupplyChain, tmp_path: Path) -> None:
+    lake = _small_lake(chain, tmp_path / "lake")
+    for file in lake.files("dwd", "materials"):
+        table = pq.read_table(file)
+        sizes = table.column("pack_size").to_pylist()
+        sizes[2] = None
+        index = table.schema.get_field_index("pack_size")
+        pq.write_table(
+            table.set_column(index, "pack_size", pa.array(sizes, table.column(index).type)), file
+        )
+        missing = table.column("material_id")[2].as_py()
+    with pytest.raises(InvalidInput) as caught:
+        load_history(lake, engine="duckdb")
+    assert caught.value.code == "supply.missing_pack_size"
+    assert caught.value.field == missing
+
+
+def test_a_negative_stock_count_is_named(
+    chain: SupplyChain, history: History, tmp_path: Path
+) -> None:
+    lake = _small_lake(chain, tmp_path / "lake")
+    newest = max(lake.files("dws", "store_material_day"))
+    table = pq.read_table(newest)
+    closing = table.column("closing_on_hand").to_pylist()
+    row = next(i for i, t in enumerate(table.column("location_type").to_pylist()) if t == "store")
+    closing[row] = -5
+    index = table.schema.get_field_index("closing_on_hand")
+    pq.write_table(
+        table.set_column(index, "closing_on_hand", pa.array(closing, table.column(index).type)),
+        newest,
+    )
+    with pytest.raises(InvalidInput) as caught:
+        stock_at(
+            lake,
+            engine="duckdb",
+            goods=history.goods,
+            location_type="store",
+            location_ids=history.network.store_ids,
+            as_of=history.sales.last,
+            days_ahead=3,
+        )
+    assert caught.value.code == "supply.negative_stock"
+    where = f"{table.column('location_id')[row].as_py()}/{table.column('material_id')[row].as_py()}"
+    assert caught.value.field == where

@@ -343,3 +343,41 @@ def describe_nightly(result: NightlyResult) -> str:
         f" plan {result.plan.id} {result.plan.outcome} with {result.order_lines:,} order lines;"
         f" {alerts:,} alerts{simulation}"
     )
+
+
+@supply_app.command("launch")
+@reports_errors
+def launch_command(
+    product: Annotated[str, typer.Option(help="The new product's id (in the catalogue).")],
+    launch: Annotated[str, typer.Option(help="Launch day, YYYY-MM-DD.")],
+    days: Annotated[int, typer.Option(min=1, max=56, help="Days the first delivery covers.")] = 14,
+    total: Annotated[
+        int | None, typer.Option(min=0, help="Units to share out (default: what stores expect).")
+    ] = None,
+) -> None:
+    """Initial quantity of a new product for every store from its analogues' launch curves."""
+    from newretail.lake import Lake
+    from newretail.supply.history import load_history
+    from newretail.supply.launch import allocate_launch
+
+    settings = get_settings()
+    day = _day("--launch", launch)
+    assert day is not None
+    history = load_history(Lake(settings.lake_dir), engine=settings.engine, last=day)
+    allocation = allocate_launch(
+        history, product_id=product, launch=day, days=days, total_units=total
+    )
+    table = Table(
+        title=f"{product} from {day}: first {days} days (analogues: {', '.join(allocation.analogues)})"
+    )
+    for column in ("store", "units", "expected", "from"):
+        table.add_column(column, justify="left" if column in ("store", "from") else "right")
+    for store, units, expected, basis in zip(
+        allocation.store_ids, allocation.units, allocation.expected, allocation.basis, strict=True
+    ):
+        if units or expected:
+            table.add_row(str(store), f"{units:,}", f"{expected:,.1f}", str(basis))
+    console.print(table)
+    console.print(
+        f"{int(allocation.units.sum()):,} units to {int((allocation.units > 0).sum())} stores"
+    )

@@ -18,6 +18,7 @@ from newretail.supply.forecast.backtest import Backtest, origins_for, run_backte
 from newretail.supply.forecast.models import MODELS, forecast_models
 from newretail.supply.forecast.panel import build_panel
 from newretail.supply.history import History
+from newretail.supply.launch import with_launches
 
 INTERVAL = 0.8  # the band charts show: 80% of days should fall inside it
 
@@ -90,7 +91,9 @@ def run_forecast(
         on_origin=lambda _: task.advance(),
     )
     model = backtest.best("store_product")
-    mean = forecast_models(panel, [model])[model]
+    # New products launching inside the horizon have no history: their analogues' curves stand in.
+    mean = with_launches(limited, origin, forecast_models(panel, [model])[model])
+    mean = np.where(panel.on_sale[panel.history_days :], mean, 0.0)
     task.advance()
     bom = history.goods.bom.astype(np.float64)
     phi_product = backtest.level_dispersion(model, "store_product")
