@@ -20,6 +20,7 @@ from newretail.lake.engines import connect_engine
 from newretail.lake.storage import Lake
 from newretail.supply.bom import flatten_bom
 from newretail.supply.lake_reader import LakeReader, column_array
+from newretail.supply.promotions import Coupons, load_coupons
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class History:
     goods: Goods
     sales: Sales
     weather: Weather | None
+    coupons: Coupons | None = None
 
 
 def load_history(
@@ -113,7 +115,8 @@ def load_history(
         goods = _goods(reader, network)
         sales = _sales(reader, network, goods, last=last, days=days)
         weather = _weather(reader, sales)
-    return History(network, goods, sales, weather)
+        coupons = load_coupons(reader, network.store_ids, sales.first, sales.last)
+    return History(network, goods, sales, weather, coupons)
 
 
 def _network(reader: LakeReader) -> Network:

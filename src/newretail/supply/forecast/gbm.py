@@ -1,5 +1,5 @@
 """The LightGBM model's frames: one row per store, product and day on sale, with the day's known
-features (weekday, holiday, Lunar New Year distance, weather, product age) and two static ones
+features (weekday, holiday, Lunar New Year distance, weather, product age, live coupons) and two static ones
 (store format, product category); the series id is ``store * P + product``.
 """
 
@@ -10,8 +10,6 @@ import pandas as pd
 from lightgbm import LGBMRegressor
 
 from newretail.supply.forecast.panel import Panel
-
-DYNAMIC = ("weekday", "holiday", "lunar_new_year", "temp_c", "rain", "age")
 
 
 def regressor() -> LGBMRegressor:
@@ -76,4 +74,5 @@ def _dynamic(
         "temp_c": f.temp_c[day, store],
         "rain": f.rain[day, store],
         "age": panel.product_age[day, product],
+        "promotions": panel.promotions[day, store],
     }

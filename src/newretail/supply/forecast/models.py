@@ -4,7 +4,8 @@
 - ``ets_share``: statsforecast's AutoETS (weekly season) on each store's daily total, split over
   products by their recent share of the store's sales.
 - ``lightgbm``: one global LightGBM model over every store and product through mlforecast, with
-  lags, weekday, holidays, Lunar New Year, weather and product age as features (Poisson loss, since
+  lags, weekday, holidays, Lunar New Year, weather, product age and promotions (coupons live
+  in the store's customers' hands) as features (Poisson loss, since
   the target is a count).
 - ``ensemble``: the mean of the last two.
 The backtest decides per level which one serves.

@@ -36,6 +36,7 @@ class Panel:
     on_sale: np.ndarray  # bool (T + H, S, P)
     features: DayFeatures  # over T + H days
     product_age: np.ndarray  # int (T + H, P): days since launch, clipped to [-1, 120]
+    promotions: np.ndarray  # int (T + H, S): coupons live in the store's customers' hands
     store_format: np.ndarray  # int (S,) code of the store's format
     category: np.ndarray  # int (P,) code of the product's category
 
@@ -84,6 +85,7 @@ def build_panel(history: History, *, origin: dt.date, horizon: int) -> Panel:
         on_sale=selling,
         features=features,
         product_age=np.clip(age, -1, _AGE_CAP_DAYS),
+        promotions=_promotions(history, t, horizon),
         store_format=np.unique(history.network.store_format, return_inverse=True)[1],
         category=np.unique(history.goods.product_category, return_inverse=True)[1],
     )
@@ -96,6 +98,16 @@ def _on_sale(history: History, days: int) -> np.ndarray:
         return known[:days]
     dates = np.datetime64(history.sales.first, "D") + np.arange(known.shape[0], days)
     return np.concatenate([known, on_sale(history.network, history.goods, dates)])
+
+
+def _promotions(history: History, t: int, horizon: int) -> np.ndarray:
+    """Live coupons per store: every one on history days, only those issued by the origin after."""
+    n_stores = len(history.network.store_ids)
+    if history.coupons is None:
+        return np.zeros((t + horizon, n_stores), dtype=np.int64)
+    seen = history.coupons.live(t + horizon, n_stores)
+    known = history.coupons.live(t + horizon, n_stores, issued_by=t - 1)
+    return np.concatenate([seen[:t], known[t:]])
 
 
 def unconstrain(sold: np.ndarray, censored: np.ndarray) -> np.ndarray:

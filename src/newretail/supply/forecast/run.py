@@ -121,4 +121,4 @@ def history_until(history: History, origin: dt.date) -> History:
         return history
     sales = history.sales
     cut = type(sales)(sales.first, sales.units[:t], sales.censored[:t], sales.on_sale[:t])
-    return History(history.network, history.goods, cut, history.weather)
+    return History(history.network, history.goods, cut, history.weather, history.coupons)
