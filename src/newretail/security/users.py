@@ -117,6 +117,15 @@ def change_role(
     )
     conn.execute(delete(user_stores).where(user_stores.c.user_id == before.id))
     _set_stores(conn, before.id, scope)
+    detail: dict[str, str | int | bool | list[str] | None] = {
+        "from_role": str(before.role),
+        "to_role": str(parsed),
+        "from_stores": list(before.stores),
+        "to_stores": sorted(scope),
+    }
+    if before.supplier_id is not None or supplier is not None:
+        # Only a change that involves a supplier scope says which (the entry says no more).
+        detail |= {"from_supplier": before.supplier_id, "to_supplier": supplier}
     audit.record(
         conn,
         actor=actor,
@@ -124,14 +133,7 @@ def change_role(
         at=now,
         target_type="user",
         target_id=str(before.id),
-        detail={
-            "from_role": str(before.role),
-            "to_role": str(parsed),
-            "from_stores": list(before.stores),
-            "to_stores": sorted(scope),
-            "from_supplier": before.supplier_id,
-            "to_supplier": supplier,
-        },
+        detail=detail,
     )
     return get_user(conn, email=email)
 
