@@ -30,6 +30,7 @@ class Network:
     store_ids: np.ndarray  # str (S,)
     store_city: np.ndarray  # str (S,)
     store_country: np.ndarray  # str (S,)
+    store_currency: np.ndarray  # str (S,) the currency the store trades in
     store_format: np.ndarray  # str (S,)
     store_opened: np.ndarray  # datetime64[D] (S,)
     store_closed: np.ndarray  # datetime64[D] (S,), NaT while open
@@ -145,6 +146,7 @@ def _network(reader: LakeReader) -> Network:
         store_ids=column_array(stores, "store_id").astype(str),
         store_city=column_array(stores, "city").astype(str),
         store_country=column_array(stores, "country").astype(str),
+        store_currency=column_array(stores, "currency").astype(str),
         store_format=column_array(stores, "format").astype(str),
         store_opened=column_array(stores, "opened_on"),
         store_closed=column_array(stores, "closed_on"),

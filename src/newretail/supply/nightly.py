@@ -60,10 +60,9 @@ def run_nightly(
     )
     simulation = None
     if truth_dir is not None and (truth_dir / "demand.parquet").exists():
-        done = {report.last for _, _, report in load_reports(lake)}
-        if published.origin in done:
-            simulation = next(i for i, _, r in load_reports(lake) if r.last == published.origin)
-        else:
+        done = {r.last: ident for ident, _, r in load_reports(lake)}
+        simulation = done.get(published.origin)
+        if simulation is None:
             simulation, _ = actions.simulate(
                 lake,
                 engine=engine,

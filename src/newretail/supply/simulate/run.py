@@ -85,9 +85,7 @@ def simulate_policies(
             f"{weeks} weeks leave less than {_MIN_HISTORY_DAYS} days of history to forecast from",
             field="weeks",
         )
-    stores, left_out = _stores(
-        lake, history, engine=engine, currency=currency, first=first, last=last
-    )
+    stores, left_out = _stores(history, currency=currency, first=first, last=last)
     network, goods = history.network, history.goods
     demand = true_demand(
         truth_dir,
@@ -149,22 +147,10 @@ def simulate_policies(
 
 
 def _stores(
-    lake: Lake,
-    history: History,
-    *,
-    engine: EngineName,
-    currency: str,
-    first: dt.date,
-    last: dt.date,
+    history: History, *, currency: str, first: dt.date, last: dt.date
 ) -> tuple[np.ndarray, int]:
     network = history.network
-    with connect_engine(engine) as runner:
-        reader = LakeReader(lake, runner)
-        rows = reader.run(reader.table("dwd", "stores").select("store_id", "currency"), "stores")
-    trades = dict(
-        zip(rows.column("store_id").to_pylist(), rows.column("currency").to_pylist(), strict=True)
-    )
-    in_currency = np.array([trades.get(str(s)) == currency for s in network.store_ids])
+    in_currency = network.store_currency == currency
     never = np.datetime64("9999-12-31")
     open_all = (network.store_opened <= np.datetime64(first, "D")) & (
         np.where(np.isnat(network.store_closed), never, network.store_closed)
