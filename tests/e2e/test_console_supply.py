@@ -5,7 +5,6 @@ leaves 127.0.0.1; screenshots land in ``test-artifacts/``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,14 +12,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
-from tests.e2e.test_api_serve import Server, prepared_home
-from tests.e2e.test_console_loyalty import ARTIFACTS, CHROMIUM, PASSWORD, signed_in
+from tests.e2e.supply_console import serving
+from tests.e2e.test_api_serve import Server
+from tests.e2e.test_console_loyalty import ARTIFACTS, CHROMIUM, signed_in
 from tests.e2e.test_console_loyalty import browser as browser
 from tests.integration.supply_plan_setup import NAMES, small_draft
 
-from newretail.config import Settings
-from newretail.oltp import engine_from_settings
-from newretail.security import Principal, create_user
 from newretail.supply.replenish.plans import save_plan
 
 if TYPE_CHECKING:
@@ -39,25 +36,14 @@ pytestmark = [
 @pytest.fixture
 def server(isolated_home: Path) -> Iterator[Server]:
     """A server over a home with one saved plan and a supply planner."""
-    prepared_home(isolated_home)
-    database = engine_from_settings(Settings(home=isolated_home))
-    now = dt.datetime.now(dt.UTC)
-    with database.begin() as conn:
-        save_plan(conn, small_draft(now.date()), now=now, material_names=NAMES)
-        create_user(
-            conn,
-            actor=Principal.cli(),
-            email="plan@example.com",
-            role="supply_planner",
-            password=PASSWORD,
-            now=now,
-        )
-    database.dispose()
-    running = Server(isolated_home).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from serving(
+        isolated_home,
+        email="plan@example.com",
+        role="supply_planner",
+        rows=lambda conn, now: save_plan(
+            conn, small_draft(now.date()), now=now, material_names=NAMES
+        ),
+    )
 
 
 def test_a_planner_edits_a_line_and_approves_a_store(server: Server, browser: Browser) -> None:

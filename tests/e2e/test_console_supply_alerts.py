@@ -6,7 +6,6 @@ figures, and acknowledges one. No request leaves 127.0.0.1; a screenshot lands i
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,20 +13,17 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
-from tests.e2e.test_api_serve import Server, prepared_home
+from tests.e2e.supply_console import serving
+from tests.e2e.test_api_serve import Server
+from tests.e2e.test_console_loyalty import ARTIFACTS, CHROMIUM, signed_in
+from tests.e2e.test_console_loyalty import browser as browser
 from tests.unit.supply_alert_chain import AS_OF
 
-from newretail.config import Settings
-from newretail.oltp import engine_from_settings
-from newretail.security import Principal, create_user
 from newretail.supply.alerts import Alert, save_alerts
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
-PASSWORD = "correct horse battery staple"  # noqa: S105  (a test user's password)
 STOCKOUT = {
     "on_hand": 1500,
     "in_transit": 0,
@@ -73,49 +69,19 @@ pytestmark = [
 @pytest.fixture
 def server(isolated_home: Path) -> Iterator[Server]:
     """A server over a home holding the chain's alerts as of AS_OF, with a manager of store S2."""
-    prepared_home(isolated_home)
-    database = engine_from_settings(Settings(home=isolated_home))
-    now = dt.datetime.now(dt.UTC)
-    with database.begin() as conn:
-        save_alerts(conn, ALERTS, now=now)
-        create_user(
-            conn,
-            actor=Principal.cli(),
-            email="sm@example.com",
-            role="store_manager",
-            stores=("S2",),
-            password=PASSWORD,
-            now=now,
-        )
-    database.dispose()
-    running = Server(isolated_home).start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
+    yield from serving(
+        isolated_home,
+        email="sm@example.com",
+        role="store_manager",
+        stores=("S2",),
+        rows=lambda conn, now: save_alerts(conn, ALERTS, now=now),
+    )
 
 
 def test_a_store_manager_acknowledges_its_stores_alert(server: Server, browser: Browser) -> None:
     requests: list[str] = []
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US")
-    page = context.new_page()
-    page.on("request", lambda request: requests.append(request.url))
-    page.goto(f"{server.url}/console/login")
-    page.fill("#email", "sm@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/console/")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = signed_in(browser, server, "sm@example.com", requests)
 
     page.click("[data-nav=supply]")
     page.click("[data-supply-tab=alerts]")

@@ -5,7 +5,6 @@ lands in ``test-artifacts/``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,15 +12,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
-from tests.e2e.test_api_serve import Server, prepared_home
-from tests.e2e.test_console_loyalty import ARTIFACTS, CHROMIUM, PASSWORD, signed_in
+from tests.e2e.supply_console import serving
+from tests.e2e.test_api_serve import Server
+from tests.e2e.test_console_loyalty import ARTIFACTS, CHROMIUM, signed_in
 from tests.e2e.test_console_loyalty import browser as browser
 from tests.integration.supply_health_lake import FIRST, LAST, write_chain
-
-from newretail.config import Settings
-from newretail.lake import Lake
-from newretail.oltp import engine_from_settings
-from newretail.security import Principal, create_user
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -39,25 +34,9 @@ pytestmark = [
 @pytest.fixture
 def server(isolated_home: Path) -> Iterator[Server]:
     """A server over a home with the two-store chain in its lake and a supply planner."""
-    prepared_home(isolated_home)
-    settings = Settings(home=isolated_home)
-    write_chain(Lake(settings.lake_dir))
-    database = engine_from_settings(settings)
-    with database.begin() as conn:
-        create_user(
-            conn,
-            actor=Principal.cli(),
-            email="plan@example.com",
-            role="supply_planner",
-            password=PASSWORD,
-            now=dt.datetime.now(dt.UTC),
-        )
-    database.dispose()
-    running = Server(isolated_home).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from serving(
+        isolated_home, email="plan@example.com", role="supply_planner", lake=write_chain
+    )
 
 
 def test_a_planner_reads_inventory_health(server: Server, browser: Browser) -> None:

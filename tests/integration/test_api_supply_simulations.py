@@ -22,6 +22,7 @@ from tests.integration.test_api_supply_forecast import NOW, SIMULATIONS, start_a
 from newretail.api.simulation_jobs import SimulationSpec
 from newretail.lake import Lake
 from newretail.supply.simulate.reports import save_report
+from newretail.supply.simulate.run import DEFAULT_SERVICE_LEVELS
 
 
 def keyed() -> dict[str, str]:
@@ -101,7 +102,7 @@ def test_a_simulation_runs_in_the_background_one_at_a_time(
         assert saved.status_code == 200
         second = api.client.post(SIMULATIONS, json={}, headers={**planner, **keyed()})
         assert second.status_code == 202  # the first has finished
-        assert second.json()["service_levels"] == [0.95, 0.98, 0.995, 0.999]
+        assert second.json()["service_levels"] == list(DEFAULT_SERVICE_LEVELS)
         assert poll(api, second.json(), planner)["status"] == "done"
         problem(
             api.client.get(f"{SIMULATIONS}/jobs/0123456789abcdef", headers=planner),

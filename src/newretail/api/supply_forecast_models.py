@@ -249,7 +249,7 @@ class SimulationCreate(Create):
         min_length=1,
         max_length=8,
         description="Service levels of the forecast-driven policy; default 0.95, 0.98, 0.995,"
-        " 0.999.",
+        " 0.999, 0.9995.",
     )
     currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="Simulate its stores.")
 

@@ -30,7 +30,7 @@ from newretail.supply.simulate.rolling import RollingForecasts
 from newretail.supply.simulate.twin import true_demand
 
 BASELINE = "order_up_to_last_week"
-DEFAULT_SERVICE_LEVELS = (0.95, 0.98, 0.995, 0.999)
+DEFAULT_SERVICE_LEVELS = (0.95, 0.98, 0.995, 0.999, 0.9995)
 HOLDING_BP_PER_DAY = (
     5  # 0.05% of stock value a day (about 18% a year: capital, space, spoilage risk)
 )
