@@ -27,9 +27,12 @@ format: install
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
-# pytest exits 5 when it collected no test; make treats that like any failure.
+# pytest exits 5 when it collected no test; make treats that like any failure. The suite runs on
+# TEST_WORKERS processes (pytest-xdist), a test module's tests all on one, so a module's fixtures
+# (a generated chain, a database schema) are built once; TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/pytest -p no:cacheprovider tests
+	$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile tests
 
 bench: install
 	$(BIN)/python bench/pipeline.py

@@ -123,9 +123,14 @@ def speed(runs: int) -> list[str]:
     panel = build_panel(history, origin=history.sales.last, horizon=HORIZON)
     series = int(panel.on_sale[panel.history_days - 1].sum())
     model_s = {m: [timed(partial(forecast_models, panel, [m])) for _ in range(runs)] for m in BASES}
-    job_s = timed(lambda: actions.forecast(lake, engine="duckdb", now=NOW, backtest_origins=3))
+    job_s = statistics.median(
+        timed(lambda: actions.forecast(lake, engine="duckdb", now=NOW, backtest_origins=3))
+        for _ in range(runs)
+    )
     plan_s = [timed(lambda: actions.plan(lake, engine="duckdb")) for _ in range(runs)]
     obvious = obvious_per_series(panel)
+    n_products = len(history.goods.product_ids)
+    scaled_s = job_s * 60 / n_products
     lines = [
         f"Chain **{SPEED.label()}**: {len(history.network.store_ids)} stores ×"
         f" {len(history.goods.product_ids)} products (the generator's whole menu; the target names 60),"
@@ -141,8 +146,11 @@ def speed(runs: int) -> list[str]:
         )
     lines += [
         f"| **forecast job** (`newretail supply forecast`: 3 backtest origins × {len(MODELS)} models,"
-        f" the forecast, publish) | {job_s:.0f} | 1 | ≤ {TARGET_FORECAST_S} s:"
+        f" the forecast, publish) | {job_s:.0f} | {runs} | ≤ {TARGET_FORECAST_S} s:"
         f" {'met' if job_s <= TARGET_FORECAST_S else 'MISSED'} |",
+        f"| the forecast job scaled to 60 products (an upper bound: all of it grown by 60/"
+        f"{n_products}, though ETS fits store totals) | {scaled_s:.0f} (est.) | |"
+        f" ≤ {TARGET_FORECAST_S} s: {'met' if scaled_s <= TARGET_FORECAST_S else 'MISSED'} |",
         f"| **tomorrow's orders** for every store and DC (`newretail supply plan`) |"
         f" {statistics.median(plan_s):.1f} | {runs} | ≤ {TARGET_PLAN_S} s:"
         f" {'met' if statistics.median(plan_s) <= TARGET_PLAN_S else 'MISSED'} |",

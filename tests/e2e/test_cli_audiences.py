@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from tests.integration.audience_home import audience_template, copy_home
 from typer.testing import CliRunner, Result
 
+from newretail.cli import audience as audience_cli
 from newretail.cli.audience import audience_app
 from newretail.config import get_settings
 from newretail.lake import Lake
@@ -47,7 +48,9 @@ def module_home(audience_template: Path, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture
 def home(module_home: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("NEWRETAIL_HOME", str(module_home))
-    monkeypatch.setenv("COLUMNS", "200")
+    # Wide enough that no table cell wraps: the console took its width when it was made, from the
+    # COLUMNS of whichever process imported it (a test worker has no terminal to ask).
+    monkeypatch.setattr(audience_cli.console, "width", 200)
     get_settings.cache_clear()
     yield module_home
     get_settings.cache_clear()

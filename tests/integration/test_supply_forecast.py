@@ -19,10 +19,12 @@ from newretail.errors import InvalidInput
 from newretail.lake import Lake
 from newretail.supply import actions
 from newretail.supply.forecast.backtest import Backtest, origins_for, run_backtest
+from newretail.supply.forecast.panel import build_panel
 from newretail.supply.forecast.publish import latest_run, run_file
 from newretail.supply.forecast.run import history_until, run_forecast
 from newretail.supply.history import History, load_history
 from newretail.supply.launch import allocate_launch
+from newretail.supply.promotions import Coupons
 from newretail.supply.replenish.plan import PlanDraft
 from newretail.supply.replenish.position import stock_at
 from newretail.supply.simulate.reports import load_reports
@@ -155,6 +157,32 @@ def test_the_simulation_replays_true_demand_and_reports_every_policy(
         assert row.waste_cost_minor >= 0 and row.lost_units >= 0
     saved = load_reports(chain.lake)
     assert saved[0][0] == ident and saved[0][2] == report
+
+
+def test_the_promotions_feature_means_the_same_in_training_and_in_the_horizon(
+    history: History,
+) -> None:
+    # Two forecasts a week apart see the same coupons on the days they share: the later one's
+    # training days are counted exactly as the earlier one's horizon was.
+    assert history.coupons is not None
+    last = history.sales.last
+    early = build_panel(history, origin=last - dt.timedelta(days=21), horizon=HORIZON)
+    late = build_panel(history, origin=last - dt.timedelta(days=14), horizon=HORIZON)
+    shared = slice(early.history_days - 7, early.history_days + HORIZON)
+    assert early.promotions[shared].sum() > 0
+    np.testing.assert_array_equal(early.promotions[shared], late.promotions[shared])
+    # No horizon day counts a coupon issued after the origin.
+    origin_day = early.history_days - 1
+    after = history.coupons.issued > origin_day
+    assert after.any()
+    without = Coupons(
+        history.coupons.store[~after], history.coupons.issued[~after], history.coupons.end[~after]
+    )
+    n_stores = len(history.network.store_ids)
+    known = without.live(early.history_days + HORIZON, n_stores, lead=HORIZON)
+    np.testing.assert_array_equal(
+        early.promotions[early.history_days :], known[early.history_days :]
+    )
 
 
 def test_bad_horizons_are_refused_naming_the_field(history: History) -> None:

@@ -2,8 +2,11 @@
 customers (a customer belongs to the store they order from most), known ahead because a coupon is
 issued before it can be used.
 
-A forecast from an origin counts only coupons issued by the origin, so a backtest never sees a
-campaign that was launched after its forecast was made.
+A forecast counts a coupon only from ``lead`` days (its horizon) after the coupon's issue, on
+history and horizon days alike: every horizon day then sees just coupons issued by the origin, so a
+backtest never sees a campaign launched after its forecast, and the feature means the same in
+training as in the forecast (counting every coupon in training but only the origin's in the horizon
+made the horizon look coupon-poor and the forecast low).
 """
 
 from __future__ import annotations
@@ -25,16 +28,14 @@ class Coupons:
     issued: np.ndarray  # int (N,)
     end: np.ndarray  # int (N,)
 
-    def live(self, days: int, n_stores: int, *, issued_by: int | None = None) -> np.ndarray:
-        """(days, S) coupons live on each day (issued on or before ``issued_by`` if given)."""
-        keep = (
-            np.ones(len(self.store), dtype=bool) if issued_by is None else self.issued <= issued_by
-        )
-        start = np.clip(self.issued[keep], 0, days)
-        end = np.clip(self.end[keep], 0, days)
+    def live(self, days: int, n_stores: int, *, lead: int = 0) -> np.ndarray:
+        """(days, S) coupons live on each day d, counting one only when issued by day d - lead."""
+        start = np.clip(self.issued + lead, 0, days)
+        end = np.clip(self.end, 0, days)
+        keep = start < end
         delta = np.zeros((days + 1, n_stores), dtype=np.int64)
-        np.add.at(delta, (start, self.store[keep]), 1)
-        np.add.at(delta, (end, self.store[keep]), -1)
+        np.add.at(delta, (start[keep], self.store[keep]), 1)
+        np.add.at(delta, (end[keep], self.store[keep]), -1)
         live: np.ndarray = np.cumsum(delta[:-1], axis=0)
         return live
 

@@ -101,13 +101,12 @@ def _on_sale(history: History, days: int) -> np.ndarray:
 
 
 def _promotions(history: History, t: int, horizon: int) -> np.ndarray:
-    """Live coupons per store: every one on history days, only those issued by the origin after."""
+    """Live coupons per store, each counted from ``horizon`` days after its issue: the horizon's
+    days then see only coupons issued by the origin, and history days are counted alike."""
     n_stores = len(history.network.store_ids)
     if history.coupons is None:
         return np.zeros((t + horizon, n_stores), dtype=np.int64)
-    seen = history.coupons.live(t + horizon, n_stores)
-    known = history.coupons.live(t + horizon, n_stores, issued_by=t - 1)
-    return np.concatenate([seen[:t], known[t:]])
+    return history.coupons.live(t + horizon, n_stores, lead=horizon)
 
 
 def unconstrain(sold: np.ndarray, censored: np.ndarray) -> np.ndarray:
