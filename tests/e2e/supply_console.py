@@ -9,12 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 from tests.e2e.test_api_serve import Server, prepared_home
-from tests.e2e.test_console_loyalty import PASSWORD
+from tests.unit.web.conftest import add_user
 
 from newretail.config import Settings
 from newretail.lake import Lake
 from newretail.oltp import engine_from_settings
-from newretail.security import Principal, create_user
 
 
 def serving(
@@ -33,19 +32,10 @@ def serving(
     if lake is not None:
         lake(Lake(settings.lake_dir))
     database = engine_from_settings(settings)
-    now = dt.datetime.now(dt.UTC)
-    with database.begin() as conn:
-        if rows is not None:
-            rows(conn, now)
-        create_user(
-            conn,
-            actor=Principal.cli(),
-            email=email,
-            role=role,
-            stores=stores,
-            password=PASSWORD,
-            now=now,
-        )
+    if rows is not None:
+        with database.begin() as conn:
+            rows(conn, dt.datetime.now(dt.UTC))
+    add_user(database, email, role, stores)
     database.dispose()
     running = Server(home).start()
     try:
